@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * All configuration comes from the environment (flags override it in the CLI).
+ * Secrets are read here, on the worker's side, and never travel in workflow inputs or results.
+ */
+export const ConfigSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  BULKHEAD_TASK_QUEUE: z.string().min(1).default('bulkhead'),
+  BULKHEAD_SANDBOX: z.enum(['local', 'openshell']).default('local'),
+  BULKHEAD_SANDBOX_ROOT: z.string().min(1).optional(),
+  PROMETHEUS_URL: z.string().url().optional(),
+  LOKI_URL: z.string().url().optional(),
+  BULKHEAD_MODEL_URL: z.string().url().optional(),
+  BULKHEAD_MODEL: z.string().min(1).optional(),
+  BULKHEAD_MODEL_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  BULKHEAD_BRAIN_MODEL: z.string().min(1).optional(),
+  /** An OpenAI-compatible brain (e.g. the site's own vLLM) when no Anthropic key is used. */
+  BULKHEAD_BRAIN_URL: z.string().url().optional(),
+  BULKHEAD_BRAIN_API_KEY: z.string().min(1).optional(),
+  BULKHEAD_MAX_SANDBOXES: z.coerce.number().int().positive().default(8),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty strings count as unset, as shells export them. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const keys = Object.keys(ConfigSchema.shape) as (keyof Config)[];
+  const raw: Record<string, string> = {};
+  for (const k of keys) {
+    const v = env[k];
+    if (v !== undefined && v !== '') raw[k] = v;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'config'), issue.message);
+  }
+  const c = parsed.data;
+  if (!!c.BULKHEAD_MODEL_URL !== !!c.BULKHEAD_MODEL) {
+    throw new ConfigError(
+      c.BULKHEAD_MODEL_URL ? 'BULKHEAD_MODEL' : 'BULKHEAD_MODEL_URL',
+      'BULKHEAD_MODEL_URL and BULKHEAD_MODEL are set together or not at all',
+    );
+  }
+  return c;
+}
