@@ -25,13 +25,8 @@ export const ConfigSchema = z.object({
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
-export class ConfigError extends Error {
-  readonly exitCode = 2;
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { InputError as ConfigError } from './errors';
+import { InputError as ConfigError } from './errors';
 
 /** Empty strings count as unset, as shells export them. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

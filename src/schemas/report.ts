@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AgentName, ErrorSignature, TimelineEvent } from './agent';
 
+export const Denial = z.object({ host: z.string(), port: z.number(), binary: z.string().nullable(), reason: z.string() });
+export type Denial = z.infer<typeof Denial>;
+
 export const SpecialistEntry = z.object({
   agent: AgentName,
   task: z.string(),
@@ -9,9 +12,7 @@ export const SpecialistEntry = z.object({
   summarizedBy: z.enum(['model', 'evidence', 'none']),
   error: z.string().nullable(),
   sandbox: z.object({ id: z.string(), created: z.boolean(), deleted: z.boolean() }),
-  denials: z.array(
-    z.object({ host: z.string(), port: z.number(), binary: z.string().nullable(), reason: z.string() }),
-  ),
+  denials: z.array(Denial),
   attempts: z.number().int(),
   workflowId: z.string(),
   durationMs: z.number(),

@@ -1,0 +1,13 @@
+import type { Config } from '../config';
+import { createBrainActivities } from './brain';
+import { createSandboxActivities, type SandboxActivityDeps } from './sandbox';
+import { createScenarioActivities } from './scenario';
+
+/** Every activity the worker registers, wired to this worker's configuration and driver. */
+export function createActivities(deps: SandboxActivityDeps & { config: Config }) {
+  return {
+    ...createScenarioActivities(),
+    ...createSandboxActivities(deps),
+    ...createBrainActivities(deps.config),
+  };
+}

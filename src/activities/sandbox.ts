@@ -1,0 +1,159 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../config';
+import { redactDeep } from '../agents/redact';
+import { type AgentName, AgentResult, type Incident, type Sources } from '../schemas/agent';
+import type { Denial } from '../schemas/report';
+import { type SandboxDriver, SandboxError } from '../sandbox/driver';
+import { loadPolicy, PolicyError, resolvePolicy, type Targets } from '../sandbox/policy';
+
+export interface SandboxActivityDeps {
+  driver: SandboxDriver;
+  config: Config;
+  /** The bundled agent runner (one self-contained .mjs), built once per worker. */
+  agentBundle: () => Promise<string>;
+  policyDir?: string;
+}
+
+const AGENT_FILE = 'agent.mjs';
+const NODE = '/usr/bin/node';
+
+/** Marks permanent failures non-retryable where they arise; everything else Temporal retries. */
+function asFailure(e: unknown): unknown {
+  if (e instanceof PolicyError) return ApplicationFailure.nonRetryable(e.message, 'PolicyInvalid');
+  if (e instanceof SandboxError) {
+    return e.retryable ? ApplicationFailure.retryable(e.message, e.type) : ApplicationFailure.nonRetryable(e.message, e.type);
+  }
+  return e;
+}
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asFailure(e);
+  }
+}
+
+/** Keeps a heartbeat going while a long call runs, so a dead worker is noticed in seconds. */
+async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 3000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createSandboxActivities(deps: SandboxActivityDeps) {
+  const { driver, config } = deps;
+  const targets = (sources: Sources): Targets => ({
+    model: config.BULKHEAD_MODEL_URL,
+    prometheus: sources.prometheusUrl ?? config.PROMETHEUS_URL,
+    loki: sources.lokiUrl ?? config.LOKI_URL,
+    anthropic: config.ANTHROPIC_BASE_URL,
+  });
+  const policyFor = (agent: AgentName) => loadPolicy(agent, deps.policyDir);
+
+  return {
+    async sandboxDriverInfo(): Promise<{ kind: string; limitations: string[] }> {
+      return { kind: driver.kind, limitations: driver.limitations };
+    },
+
+    /** Deny-all network; the data mounts the policy names, read-only. Idempotent on the id. */
+    async createSandbox(a: { id: string; agent: AgentName; owner: string; sources: Sources }): Promise<void> {
+      await guard(async () => {
+        const policy = resolvePolicy(await policyFor(a.agent), 'run', targets(a.sources), a.sources);
+        await driver.create({ id: a.id, agent: a.agent, owner: a.owner, readOnly: policy.readOnly });
+      });
+    },
+
+    /**
+     * Installs the agent runner. The install-phase allowance (a package registry, if the policy
+     * names one) is in force only during this step; the run policy replaces it next.
+     */
+    async installAgent(a: { id: string; agent: AgentName }): Promise<void> {
+      await guard(async () => {
+        const policy = await policyFor(a.agent);
+        if (policy.install.endpoints.length) {
+          await driver.applyPolicy(a.id, resolvePolicy(policy, 'install', targets({}), {}));
+        }
+        await driver.upload(a.id, await deps.agentBundle(), AGENT_FILE);
+        const check = await driver.exec(a.id, [NODE, AGENT_FILE, '--self-check'], { timeoutMs: 30_000 });
+        if (check.exitCode !== 0) {
+          throw ApplicationFailure.retryable(`agent self-check exited ${check.exitCode}: ${check.stderr.slice(-300)}`, 'InstallFailed');
+        }
+      });
+    },
+
+    async applyAgentPolicy(a: { id: string; agent: AgentName; sources: Sources }): Promise<{ endpoints: string[] }> {
+      return guard(async () => {
+        const policy = resolvePolicy(await policyFor(a.agent), 'run', targets(a.sources), a.sources);
+        await driver.applyPolicy(a.id, policy);
+        return { endpoints: policy.endpoints.map((e) => `${e.host}:${e.port}`) };
+      });
+    },
+
+    /**
+     * Runs the specialist. Its input goes on stdin; the model key goes in its environment from
+     * the worker's own, never through workflow history. What comes back is validated and
+     * redacted once more here: the sandbox is not trusted to have done it.
+     */
+    async runAgent(a: { id: string; agent: AgentName; task: string; incident: Incident; sources: Sources }): Promise<AgentResult> {
+      const ctx = Context.current();
+      const policy = await guard(() => policyFor(a.agent));
+      const t = targets(a.sources);
+      const input = {
+        agent: a.agent,
+        task: a.task,
+        incident: a.incident,
+        sources: {
+          ...(policy.filesystem.read_only.includes('logs') && a.sources.logsDir ? { logsDir: a.sources.logsDir } : {}),
+          ...(policy.filesystem.read_only.includes('runbooks') && a.sources.runbooksDir ? { runbooksDir: a.sources.runbooksDir } : {}),
+          ...(policy.network.endpoints.some((e) => e.target === 'prometheus') && t.prometheus ? { prometheusUrl: t.prometheus } : {}),
+          ...(policy.network.endpoints.some((e) => e.target === 'loki') && t.loki ? { lokiUrl: t.loki } : {}),
+        },
+        model: config.BULKHEAD_MODEL_URL && config.BULKHEAD_MODEL ? { url: config.BULKHEAD_MODEL_URL, name: config.BULKHEAD_MODEL } : null,
+      };
+      const env: Record<string, string> = {};
+      if (config.BULKHEAD_MODEL_API_KEY) env.BULKHEAD_MODEL_API_KEY = config.BULKHEAD_MODEL_API_KEY;
+      const res = await withHeartbeat(() =>
+        guard(() =>
+          driver.exec(a.id, [NODE, AGENT_FILE], {
+            stdin: JSON.stringify(input),
+            env,
+            timeoutMs: policy.limits.run_timeout_seconds * 1000,
+            signal: ctx.cancellationSignal,
+          }),
+        ),
+      );
+      const lastLine = (redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
+      if (res.timedOut) {
+        throw ApplicationFailure.retryable(`${a.agent} timed out after ${policy.limits.run_timeout_seconds} s`, 'AgentTimeout');
+      }
+      if (res.exitCode === 2) throw ApplicationFailure.nonRetryable(`${a.agent} rejected its input: ${lastLine}`, 'AgentInputInvalid');
+      if (res.exitCode !== 0) throw ApplicationFailure.retryable(`${a.agent} exited ${res.exitCode}: ${lastLine}`, 'AgentFailed');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(res.stdout);
+      } catch {
+        throw ApplicationFailure.retryable(`${a.agent} printed no JSON result`, 'AgentOutputInvalid');
+      }
+      const result = AgentResult.safeParse(parsed);
+      if (!result.success) {
+        const i = result.error.issues[0]!;
+        throw ApplicationFailure.retryable(`${a.agent} result: ${i.path.join('.')}: ${i.message}`, 'AgentOutputInvalid');
+      }
+      return redactDeep(result.data) as AgentResult;
+    },
+
+    /** Collects what the policy refused, then deletes. Deleting a missing sandbox succeeds. */
+    async deleteSandbox(a: { id: string }): Promise<{ denials: Denial[] }> {
+      return guard(async () => {
+        const denials = await driver.denials(a.id).catch(() => [] as Denial[]);
+        await driver.delete(a.id);
+        return { denials };
+      });
+    },
+  };
+}

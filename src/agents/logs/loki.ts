@@ -1,0 +1,128 @@
+import type { LogRecord, TimeRange } from './record';
+
+/**
+ * Loki `query_range` connector (GET /loki/api/v1/query_range). Loki answers
+ * {"status":"success","data":{"resultType":"streams","result":[{"stream":{labels},"values":[["<ns>","<line>"],...]}]}}
+ * and returns at most `limit` entries per call, so we page forward from the last timestamp seen.
+ */
+export type FetchLike = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{
+  ok: boolean;
+  status: number;
+  text(): Promise<string>;
+}>;
+
+export interface LokiOptions {
+  baseUrl: string;
+  fetch: FetchLike;
+  pageLimit?: number;
+  /** Hard cap on entries per query, so a chatty service cannot exhaust the sandbox. */
+  maxEntries?: number;
+  timeoutMs?: number;
+}
+
+export class LokiError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'LokiError';
+  }
+}
+
+interface LokiStream {
+  stream: Record<string, string>;
+  values: [string, string, ...unknown[]][];
+}
+
+const msToNs = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
+
+async function queryRangePage(
+  opts: LokiOptions,
+  query: string,
+  startNs: bigint,
+  endNs: bigint,
+  limit: number,
+): Promise<{ records: LogRecord[]; lastNs: bigint | null; count: number }> {
+  const url = new URL('loki/api/v1/query_range', opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
+  url.searchParams.set('query', query);
+  url.searchParams.set('start', startNs.toString());
+  url.searchParams.set('end', endNs.toString());
+  url.searchParams.set('limit', String(limit));
+  url.searchParams.set('direction', 'forward');
+  const res = await opts.fetch(url.toString(), { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+  const body = await res.text();
+  if (!res.ok) throw new LokiError(`Loki query_range HTTP ${res.status}: ${body.slice(0, 300)}`, res.status);
+  let parsed: { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new LokiError('Loki query_range returned non-JSON');
+  }
+  if (parsed.status !== 'success') throw new LokiError(`Loki query_range status ${parsed.status}: ${parsed.error ?? ''}`);
+  if (parsed.data?.resultType !== 'streams') {
+    throw new LokiError(`Loki query_range returned ${parsed.data?.resultType}, expected streams (log query)`);
+  }
+  const records: LogRecord[] = [];
+  let lastNs: bigint | null = null;
+  let count = 0;
+  for (const s of (parsed.data.result ?? []) as LokiStream[]) {
+    for (const v of s.values ?? []) {
+      const ns = BigInt(v[0]);
+      count++;
+      if (lastNs === null || ns > lastNs) lastNs = ns;
+      records.push({ ts: Number(ns / 1_000_000n), labels: { ...(s.stream ?? {}) }, line: String(v[1]) });
+    }
+  }
+  return { records, lastNs, count };
+}
+
+/** Every entry matching `query` in `range`, oldest first, paging until Loki runs dry or the cap. */
+export async function* lokiQueryRange(opts: LokiOptions, query: string, range: TimeRange): AsyncGenerator<LogRecord> {
+  const limit = opts.pageLimit ?? 5000;
+  const max = opts.maxEntries ?? 500_000;
+  const endNs = msToNs(range.endMs);
+  let startNs = msToNs(range.startMs);
+  let total = 0;
+  for (;;) {
+    const page = await queryRangePage(opts, query, startNs, endNs, limit);
+    page.records.sort((a, b) => a.ts - b.ts);
+    for (const r of page.records) yield r;
+    total += page.count;
+    // A short page means Loki has nothing more in range.
+    if (page.count < limit || page.lastNs === null || total >= max) return;
+    // Loki's start is inclusive: step 1 ns past the last entry so pages never repeat.
+    startNs = page.lastNs + 1n;
+    if (startNs > endNs) return;
+  }
+}
+
+/** Does this selector match anything in range? (one entry, cheap). */
+export async function lokiHasData(opts: LokiOptions, query: string, range: TimeRange): Promise<boolean> {
+  const page = await queryRangePage(opts, query, msToNs(range.startMs), msToNs(range.endMs), 1);
+  return page.count > 0;
+}
+
+const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
+/**
+ * Label names differ between shops (service, service_name, app, job...). We try the usual ones
+ * with the incident's service and keep the first that has data, instead of assuming a schema.
+ */
+export function candidateSelectors(service: string): string[] {
+  const v = esc(service);
+  return [
+    `{service="${v}"}`,
+    `{service_name="${v}"}`,
+    `{app="${v}"}`,
+    `{app_kubernetes_io_name="${v}"}`,
+    `{container="${v}"}`,
+    `{job=~".*${v.replace(/[.*+?^${}()|[\]]/g, '\\\\$&')}.*"}`,
+  ];
+}
+
+/** Change events (deploys, rollouts, config and flag changes) usually come from other streams. */
+export function changeQuery(labelName: string): string {
+  return `{${labelName}=~".+"} |~ "(?i)(deploy|rollout|rolled|release|configmap|config change|config update|feature.?flag|flag .*(enabled|disabled|on|off)|scaled|image)"`;
+}
+
+export function selectorLabel(selector: string): string {
+  return /^\{(\w+)/.exec(selector)?.[1] ?? 'job';
+}

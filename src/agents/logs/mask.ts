@@ -1,0 +1,95 @@
+/**
+ * Turns a log message into an error signature: the variable parts (ids, numbers, durations,
+ * emails, quoted values...) become placeholders so that lines differing only in them group
+ * together, while the exception class and its source location stay intact.
+ */
+
+const PROTECT = [
+  // Source locations: PaymentProcessor.java:142, app.py:88, main.go:31:7
+  /\b[\w$-]+\.(?:java|kt|kts|scala|groovy|clj|py|go|rb|js|mjs|cjs|jsx|ts|tsx|cs|cpp|cc|c|h|hpp|rs|php|swift|ex|exs|erl|dart|lua):\d+(?::\d+)?\b/g,
+  // Python tracebacks: File "x.py", line 42
+  /\.py", line \d+/g,
+  // HTTP status words keep their code meaning: "HTTP 503", "status 502" are part of the failure mode.
+  /\b(?:HTTP|status(?: code)?|code)[ =:]\s?[1-5]\d\d\b/gi,
+];
+
+const MASKS: [RegExp, string][] = [
+  [/\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g, '<email>'],
+  [/\[REDACTED:(\w+)\]/g, '<$1>'],
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
+  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, '<ts>'],
+  [/\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g, '<time>'],
+  [/(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])/g, '<ip>'],
+  [/(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}(?![\w:])/gi, '<ip>'],
+  [/"(?:[^"\\]|\\.)*"/g, '"<str>"'],
+  [/(?<![\w])'(?:[^'\\]|\\.)*'(?!\w)/g, "'<str>'"],
+  [/\b0x[0-9a-f]+\b/gi, '<hex>'],
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
+  [/\bv?\d+\.\d+\.\d+(?:[-+.][\w.]+)?\b/g, '<version>'],
+  [/(?<![\w.])\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b/gi, '<dur>'],
+  // Tokens mixing letters and digits are ids (order_8f3a2, req-12345, pod-7d9f8): keep a leading word.
+  [/\b([A-Za-z]+[-_:#/])?((?=[A-Za-z0-9]*\d)[A-Za-z0-9]+)\b/g, '\u0001$1\u0002$2'],
+];
+
+function maskIdToken(s: string): string {
+  return s.replace(/\u0001([^\u0002]*)\u0002([A-Za-z0-9]+)/g, (_m, prefix: string, tok: string) =>
+    `${prefix}${/^\d+$/.test(tok) ? '<n>' : /^\d+[a-z]*$/i.test(tok) && prefix === '' ? '<n>' : '<id>'}`,
+  );
+}
+
+/** Placeholder keys spell the index's decimal digits as letters g-p, so no mask (digits, hex) touches them. */
+const indexKey = (i: number) => [...String(i)].map((d) => String.fromCharCode(103 + Number(d))).join('');
+const keyIndex = (k: string) => Number([...k].map((c) => c.charCodeAt(0) - 103).join(''));
+
+export function maskMessage(msg: string): string {
+  const kept: string[] = [];
+  let s = msg;
+  for (const re of PROTECT) {
+    s = s.replace(re, (m) => {
+      kept.push(m);
+      return `\u0000${indexKey(kept.length - 1)}\u0000`;
+    });
+  }
+  for (const [re, to] of MASKS) s = s.replace(re, to);
+  s = maskIdToken(s);
+  s = s.replace(/\s+/g, ' ').trim();
+  // Restore last, so the protected text is never seen by the masks.
+  return s.replace(/\u0000([g-p]+)\u0000/g, (_m, k: string) => kept[keyIndex(k)] ?? '');
+}
+
+const LEADING_TS = /^\s*\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?\s*/;
+const LEADING_LEVEL = /^\[?(?:FATAL|CRITICAL|CRIT|PANIC|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)\]?:?\s+/i;
+const LEVEL_KV = /\b(?:level|lvl|severity)\s*=\s*"?\w+"?\s*/gi;
+const FRAME = /\bat [\w$.<>]+\(([\w$-]+\.\w+:\d+)\)|File "[^"]*?([\w-]+\.py)", line (\d+)/;
+
+/**
+ * The message part of a line: JSON fields if structured, else the text without its timestamp and
+ * level prefix. For a multi-line stack trace, the first line plus the first frame's location.
+ */
+export function messageOf(line: string, json: Record<string, unknown> | null): string {
+  let msg = line;
+  if (json) {
+    const parts: string[] = [];
+    for (const k of ['msg', 'message', 'error', 'err', 'exception', 'error.message', 'exc_info', 'stack_trace', 'stacktrace']) {
+      const v = json[k];
+      if (typeof v === 'string' && v.trim() && !parts.some((p) => p.includes(v.split('\n')[0]!))) parts.push(v);
+      else if (v && typeof v === 'object') parts.push(JSON.stringify(v));
+    }
+    if (parts.length) msg = parts.join(': ');
+  }
+  const [first, ...rest] = msg.split(/\r?\n/);
+  let head = (first ?? '').replace(LEADING_TS, '').replace(LEADING_LEVEL, '').replace(LEVEL_KV, '');
+  if (rest.length) {
+    const frame = FRAME.exec(rest.join('\n'));
+    const loc = frame ? (frame[1] ?? `${frame[2]}:${frame[3]}`) : null;
+    if (loc && !head.includes(loc)) head = `${head} at ${loc}`;
+  }
+  return head.trim() || line.slice(0, 200);
+}
+
+export const MAX_SIGNATURE_CHARS = 240;
+
+export function signatureOf(line: string, json: Record<string, unknown> | null): string {
+  const s = maskMessage(messageOf(line, json));
+  return s.length > MAX_SIGNATURE_CHARS ? `${s.slice(0, MAX_SIGNATURE_CHARS - 1)}…` : s;
+}

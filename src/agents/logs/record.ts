@@ -1,0 +1,14 @@
+/** One log entry as every log source yields it (JSONL files and Loki alike). */
+export interface LogRecord {
+  /** Epoch milliseconds. */
+  ts: number;
+  labels: Record<string, string>;
+  line: string;
+}
+
+export interface TimeRange {
+  startMs: number;
+  endMs: number;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

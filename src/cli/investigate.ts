@@ -1,0 +1,143 @@
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+import { InputError } from '../errors';
+import { renderMarkdown } from '../report/markdown';
+import { loadScenario } from '../scenario/load';
+import type { Report } from '../schemas/report';
+import { REPO_ROOT } from '../stack/tools';
+import { startEmbeddedStack } from '../stack/embedded';
+import { investigationId } from '../workflows/ids';
+import { investigationProgress } from '../workflows/progress';
+import type { investigateIncident } from '../workflows';
+import { connectClient } from './client';
+import { progressPrinter } from './progress';
+
+export interface InvestigateOptions {
+  scenario: string;
+  out?: string;
+  detach?: boolean;
+  /** Persist the embedded server's state here (demo: so `bulkhead dev` shows it afterwards). */
+  dbFile?: string;
+  wellKnownPorts?: boolean;
+  quiet?: boolean;
+}
+
+export async function writeReport(outDir: string, report: Report): Promise<{ json: string; md: string }> {
+  await mkdir(outDir, { recursive: true });
+  const json = path.join(outDir, 'report.json');
+  const md = path.join(outDir, 'report.md');
+  await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  await writeFile(md, renderMarkdown(report));
+  return { json, md };
+}
+
+export function uiLink(uiUrl: string | null, namespace: string, workflowId: string): string | null {
+  return uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
+}
+
+/** Follows an investigation to its end, printing each specialist's sandbox steps. */
+export async function follow(handle: WorkflowHandle<typeof investigateIncident>, write: (l: string) => void): Promise<Report> {
+  const print = progressPrinter(write);
+  const result = handle.result();
+  let done = false;
+  void result.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    try {
+      print(await handle.query(investigationProgress));
+    } catch {
+      // Not yet picked up by a worker, or just closed: the next poll or the result tells.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 400))]);
+  }
+  const report = await result;
+  try {
+    print(await handle.query(investigationProgress));
+  } catch {
+    // Queries on a closed workflow need a worker; the report has everything anyway.
+  }
+  return report;
+}
+
+async function start(client: Client, config: Config, scenarioDir: string, id: string) {
+  try {
+    return await client.workflow.start('investigateIncident', {
+      taskQueue: config.BULKHEAD_TASK_QUEUE,
+      workflowId: id,
+      args: [{ scenarioDir }],
+      staticSummary: `Investigate ${id}`,
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new InputError('--scenario', `${id} is already running: follow it with \`bulkhead watch ${id}\``);
+    }
+    throw e;
+  }
+}
+
+/**
+ * `bulkhead investigate`: against TEMPORAL_ADDRESS when set, else on an embedded stack it brings
+ * up (dev server, Prometheus with the scenario's metrics, worker) and tears down after.
+ */
+export async function investigate(config: Config, opts: InvestigateOptions): Promise<{ report: Report | null; exitCode: number }> {
+  const write = opts.quiet ? () => undefined : (l: string) => console.log(l);
+  const scenario = await loadScenario(opts.scenario);
+  const id = investigationId(scenario.incident.id);
+  if (opts.detach && !config.TEMPORAL_ADDRESS) {
+    throw new InputError('--detach', 'needs a stack that outlives this command: run `bulkhead dev` and set TEMPORAL_ADDRESS');
+  }
+  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id));
+
+  const stack = config.TEMPORAL_ADDRESS
+    ? null
+    : await startEmbeddedStack({ config, omFiles: scenario.omFiles, dbFile: opts.dbFile, wellKnownPorts: opts.wellKnownPorts, log: write });
+  const address = config.TEMPORAL_ADDRESS ?? stack!.address;
+  const { client, close } = await connectClient(address, config.TEMPORAL_NAMESPACE);
+  let handle: WorkflowHandle<typeof investigateIncident> | null = null;
+  let interrupted = false;
+  // Ctrl-C cancels the investigation, so every sandbox is deleted before the stack goes down.
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    write('\ninterrupted: cancelling the investigation and deleting its sandboxes (Ctrl-C again to quit now)');
+    void handle?.cancel().catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    handle = await start(client, config, scenario.dir, id);
+    write(`investigation ${id} started`);
+    const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
+    if (link) write(`Temporal UI: ${link}`);
+    if (opts.detach) {
+      write(`detached: follow it with \`bulkhead watch ${id}\`, fetch it with \`bulkhead report ${id}\``);
+      return { report: null, exitCode: 0 };
+    }
+    let report: Report;
+    try {
+      report = await follow(handle, write);
+    } catch (e) {
+      if (interrupted) {
+        write('investigation cancelled; its sandboxes were deleted');
+        return { report: null, exitCode: 130 };
+      }
+      throw e;
+    }
+    const files = await writeReport(outDir, report);
+    write('');
+    write(renderMarkdown(report));
+    write(`report: ${files.json}`);
+    write(`        ${files.md}`);
+    if (link) write(`Temporal UI: ${link}`);
+    return { report, exitCode: report.status === 'failed' ? 1 : 0 };
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await close();
+    if (stack) {
+      write('stopping the embedded stack');
+      await stack.stop();
+    }
+  }
+}

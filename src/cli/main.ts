@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config';
+import { InputError } from '../errors';
+import { REPO_ROOT } from '../stack/tools';
+
+const USAGE = `bulkhead: investigate production incidents with sandboxed specialists on Temporal
+
+  bulkhead demo                              embedded stack + the sample incident, report, UI link
+  bulkhead dev [--db FILE]                   Temporal dev server (UI :8233) + Prometheus + worker, foreground
+  bulkhead worker                            a worker only, for TEMPORAL_ADDRESS
+  bulkhead investigate --scenario DIR [--out DIR] [--detach]
+  bulkhead watch ID | report ID [--out DIR] | replay ID|HISTORY.json
+  bulkhead dispatch AGENT "TASK"             print a specialist's summary (Managed Agents bash tool)
+  bulkhead on-work                           the ant poller's --on-work shim
+  bulkhead sandbox run --agent AGENT [--scenario DIR] -- CMD...
+  bulkhead sandbox list | reap
+  bulkhead bench
+
+Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BULKHEAD_SANDBOX=local|openshell, PROMETHEUS_URL,
+BULKHEAD_MODEL_URL + BULKHEAD_MODEL (+ BULKHEAD_MODEL_API_KEY), ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
+BULKHEAD_BRAIN_MODEL. See README.md.`;
+
+type Handler = (config: Config, argv: string[]) => Promise<number>;
+
+function flags<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new InputError('arguments', (e as Error).message);
+  }
+}
+
+const commands: Record<string, Handler> = {
+  async demo(config) {
+    const { investigate } = await import('./investigate');
+    const r = await investigate(config, {
+      scenario: path.join(REPO_ROOT, 'scenarios/checkout-outage'),
+      out: path.join(REPO_ROOT, 'out/demo'),
+      dbFile: path.join(REPO_ROOT, '.bulkhead/temporal.db'),
+      wellKnownPorts: true,
+    });
+    if (r.report) console.log('\nThe investigation stays in .bulkhead/temporal.db: run `npx bulkhead dev` to browse it in the Temporal UI.');
+    return r.exitCode;
+  },
+  async investigate(config, argv) {
+    const { values } = flags(argv, { scenario: { type: 'string' }, out: { type: 'string' }, detach: { type: 'boolean' } });
+    if (!values.scenario) throw new InputError('--scenario', 'required: a scenario directory (DESIGN.md section 5)');
+    const { investigate } = await import('./investigate');
+    return (await investigate(config, { scenario: values.scenario, out: values.out, detach: values.detach })).exitCode;
+  },
+  async dev(config, argv) {
+    const { values } = flags(argv, { db: { type: 'string' } });
+    const { dev } = await import('./dev');
+    return dev(config, values.db ?? path.join(REPO_ROOT, '.bulkhead/temporal.db'));
+  },
+  async worker(config) {
+    const { workerOnly } = await import('./dev');
+    return workerOnly(config);
+  },
+  async watch(config, argv) {
+    const { positionals } = flags(argv, {});
+    if (!positionals[0]) throw new InputError('ID', 'required: the investigation workflow id, e.g. incident-<id>');
+    const { watch } = await import('./watch');
+    return watch(config, positionals[0]);
+  },
+  async report(config, argv) {
+    const { values, positionals } = flags(argv, { out: { type: 'string' } });
+    if (!positionals[0]) throw new InputError('ID', 'required: the investigation workflow id, e.g. incident-<id>');
+    const { report } = await import('./watch');
+    return report(config, positionals[0], values.out);
+  },
+  async sandbox(config, argv) {
+    const { sandboxCommand } = await import('./sandbox');
+    return sandboxCommand(config, argv);
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const handler = commands[name];
+  if (!handler) throw new InputError('command', `unknown command "${name}"\n\n${USAGE}`);
+  return handler(loadConfig(), rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof InputError) {
+      console.error(`bulkhead: ${e.message}`);
+      process.exit(2);
+    }
+    console.error(`bulkhead: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

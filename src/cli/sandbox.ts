@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config';
+import { InputError } from '../errors';
+import { loadScenario } from '../scenario/load';
+import { AgentName, type Sources } from '../schemas/agent';
+import { createDriver } from '../sandbox';
+import { loadPolicy, resolvePolicy } from '../sandbox/policy';
+import { reapOrphans } from '../sandbox/reap';
+import { connectClient } from './client';
+
+/** `bulkhead sandbox run|list|reap`: the operator's view of the security boundary. */
+export async function sandboxCommand(config: Config, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const driver = await createDriver(config);
+  switch (sub) {
+    case 'list': {
+      const all = await driver.list();
+      if (!all.length) console.log('no sandboxes');
+      for (const s of all) {
+        console.log(`${s.id}\t${s.agent ?? '-'}\t${s.owner ?? '-'}\t${s.createdAt ?? '-'}\t${s.alive ? 'alive' : 'orphaned process'}`);
+      }
+      return 0;
+    }
+    case 'reap': {
+      const conn = config.TEMPORAL_ADDRESS ? await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE) : null;
+      if (!conn) console.log('no TEMPORAL_ADDRESS: deleting only sandboxes whose process is gone');
+      try {
+        const r = await reapOrphans(driver, conn?.client ?? null);
+        for (const id of r.deleted) console.log(`deleted ${id}`);
+        console.log(`${r.deleted.length} deleted, ${r.kept.length} kept`);
+        return 0;
+      } finally {
+        await conn?.close();
+      }
+    }
+    case 'run':
+      return run(config, driver, rest);
+    default:
+      throw new InputError('sandbox', 'expected `run`, `list` or `reap`');
+  }
+}
+
+async function run(config: Config, driver: Awaited<ReturnType<typeof createDriver>>, argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { agent: { type: 'string' }, scenario: { type: 'string' } }, allowPositionals: true });
+  } catch (e) {
+    throw new InputError('arguments', (e as Error).message);
+  }
+  const agent = AgentName.safeParse(parsed.values.agent);
+  if (!agent.success) throw new InputError('--agent', `one of ${AgentName.options.join(', ')}`);
+  const cmd = parsed.positionals;
+  if (!cmd.length) throw new InputError('CMD', 'give the command after --');
+  const sources: Sources = parsed.values.scenario ? (await loadScenario(parsed.values.scenario)).sources : {};
+  const targets = { model: config.BULKHEAD_MODEL_URL, prometheus: config.PROMETHEUS_URL, loki: config.LOKI_URL };
+  const policy = resolvePolicy(await loadPolicy(agent.data), 'run', targets, sources);
+
+  const id = `bh-cli-${randomBytes(4).toString('hex')}-0`;
+  await driver.create({ id, agent: agent.data, owner: 'cli', readOnly: policy.readOnly });
+  try {
+    await driver.applyPolicy(id, policy);
+    console.error(`sandbox ${id} (${driver.kind}), policy ${agent.data}: ${policy.endpoints.map((e) => `${e.host}:${e.port}`).join(', ') || 'no network'}`);
+    const r = await driver.exec(id, cmd, { timeoutMs: 120_000 });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    const denials = await driver.denials(id);
+    for (const d of denials) console.error(`refused: ${d.host}:${d.port}${d.binary ? ` (${d.binary})` : ''}: ${d.reason}`);
+    if (r.timedOut) console.error('timed out');
+    return r.exitCode;
+  } finally {
+    await driver.delete(id);
+    console.error(`sandbox ${id} deleted`);
+  }
+}

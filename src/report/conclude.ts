@@ -1,0 +1,40 @@
+import type { Conclusion } from '../brain/types';
+import type { Evidence } from '../schemas/agent';
+
+function fmt(v: number | null, unit?: string): string {
+  if (v === null) return '?';
+  if (unit === 'seconds' || unit === 's') return `${Math.round(v * 1000)} ms`;
+  if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+/**
+ * The root cause and recommendations written from the evidence alone: what the offline planner
+ * reports, and what a brain that ended without a usable conclusion falls back to.
+ */
+export function concludeFromEvidence(e: Evidence): Conclusion {
+  const parts: string[] = [];
+  const change = e.changes.find((c) => c.id === e.suspectedChange);
+  if (e.suspectedChange) {
+    parts.push(`The symptoms follow change ${e.suspectedChange}${change ? ` at ${change.ts}` : ''}.`);
+  } else {
+    parts.push('No recent change explains the onset.');
+  }
+  const top = e.topErrors[0];
+  if (top) parts.push(`Top error: "${top.signature}" (${top.count} times, first seen ${top.firstSeen}).`);
+  const moved = e.anomalies.slice(0, 3).map((a) => `${a.name} ${fmt(a.before, a.unit)} -> ${fmt(a.after, a.unit)}`);
+  if (moved.length) parts.push(`Metrics that moved most: ${moved.join('; ')}.`);
+  const past = e.matchedIncidents[0];
+  if (past) {
+    parts.push(
+      `It matches past incident ${past.id} (${past.title})${past.rootCause ? `, whose root cause was: ${past.rootCause}` : ''}.`,
+    );
+  }
+  const recommendations: string[] = [];
+  if (e.suspectedChange) recommendations.push(`Roll back ${e.suspectedChange} and confirm the error rate recovers.`);
+  if (past?.fix) recommendations.push(`Apply the fix from ${past.id}: ${past.fix}`);
+  if (past?.runbook) recommendations.push(`Follow runbook ${past.runbook}.`);
+  if (top) recommendations.push(`Investigate "${top.signature}" at its source.`);
+  if (!recommendations.length) recommendations.push('Widen the investigation: no specialist found a clear signal.');
+  return { rootCause: parts.join(' '), recommendations, timeline: [] };
+}

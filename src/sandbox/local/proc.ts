@@ -1,0 +1,68 @@
+import { readFile, readdir } from 'node:fs/promises';
+
+/** NUL-separated argv of a live process, or null when it is gone. */
+export async function cmdline(pid: number): Promise<string | null> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Zombies count as gone: they hold nothing but a table slot until their parent reaps them. */
+export async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A pid from meta.json may have been recycled: it is srt for this sandbox only when its argv
+ * still names this sandbox's settings file.
+ */
+export async function isSrtFor(pid: number, settingsFile: string): Promise<boolean> {
+  const cmd = await cmdline(pid);
+  return cmd !== null && cmd.includes(settingsFile) && (await isRunning(pid));
+}
+
+/** Every live process whose argv mentions the path (srt, bwrap, socat, the daemon, ...). */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return out;
+  }
+  await Promise.all(
+    entries.map(async (e) => {
+      if (!/^\d+$/.test(e)) return;
+      const pid = Number(e);
+      if (pid === process.pid) return;
+      const cmd = await cmdline(pid);
+      if (cmd?.includes(needle) && (await isRunning(pid))) out.push(pid);
+    }),
+  );
+  return out;
+}
+
+export function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+export async function waitGone(pids: number[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const alive = (await Promise.all(pids.map(isRunning))).some(Boolean);
+    if (!alive) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,43 @@
+import type { Client } from '@temporalio/client';
+import { baseOf } from '../workflows/ids';
+import type { SandboxDriver, SandboxInfo } from './driver';
+
+export interface ReapResult {
+  deleted: string[];
+  kept: string[];
+}
+
+/** Names of sandbox bases that a running workflow still owns, from Temporal visibility. */
+async function liveBases(client: Client): Promise<Set<string>> {
+  const live = new Set<string>();
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running" AND BulkheadSandbox IS NOT NULL' })) {
+    const v = wf.searchAttributes?.BulkheadSandbox;
+    for (const b of Array.isArray(v) ? v : []) live.add(String(b));
+  }
+  return live;
+}
+
+/**
+ * Deletes sandboxes whose owning workflow is closed or unknown. Without a Temporal client it
+ * can only judge liveness locally, so it deletes just the ones whose controlling process died.
+ */
+export async function reapOrphans(driver: SandboxDriver, client: Client | null, graceMs = 120_000): Promise<ReapResult> {
+  const sandboxes: SandboxInfo[] = await driver.list();
+  const live = client ? await liveBases(client) : null;
+  const out: ReapResult = { deleted: [], kept: [] };
+  const now = Date.now();
+  for (const s of sandboxes) {
+    const base = baseOf(s.id);
+    // A sandbox younger than the grace period may belong to a workflow visibility has not indexed
+    // yet, or to a `sandbox run` in progress: leave it unless its process is already gone.
+    const young = s.createdAt !== null && now - Date.parse(s.createdAt) < graceMs;
+    const orphan = !s.alive || (live !== null && !young && (!base || !live.has(base)));
+    if (!orphan) {
+      out.kept.push(s.id);
+      continue;
+    }
+    await driver.delete(s.id);
+    out.deleted.push(s.id);
+  }
+  return out;
+}

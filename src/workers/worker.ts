@@ -1,0 +1,37 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import path from 'node:path';
+import { createActivities } from '../activities';
+import { buildAgentBundle } from '../agents/bundle';
+import type { Config } from '../config';
+import type { SandboxDriver } from '../sandbox/driver';
+import { createDriver } from '../sandbox';
+
+export interface WorkerOptions {
+  config: Config;
+  address: string;
+  driver?: SandboxDriver;
+  taskQueue?: string;
+  /** Bounds concurrent activities, and so concurrently running sandboxes, on this worker. */
+  maxConcurrentActivities?: number;
+}
+
+const WORKFLOWS = path.resolve(import.meta.dirname, '../workflows/index.ts');
+
+/** Wires configuration, the sandbox driver and the activities into a Temporal worker. */
+export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; close: () => Promise<void> }> {
+  const { config } = opts;
+  const driver = opts.driver ?? (await createDriver(config));
+  let bundle: Promise<string> | undefined;
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: opts.taskQueue ?? config.BULKHEAD_TASK_QUEUE,
+    workflowsPath: WORKFLOWS,
+    activities: createActivities({ driver, config, agentBundle: () => (bundle ??= buildAgentBundle()) }),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? config.BULKHEAD_MAX_SANDBOXES * 2,
+    // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
+    shutdownGraceTime: '10s',
+  });
+  return { worker, driver, close: () => connection.close() };
+}

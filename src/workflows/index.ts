@@ -1,0 +1,3 @@
+// The worker bundles this file: only deterministic workflow code is reachable from here.
+export { investigateIncident } from './investigate';
+export { runSpecialist } from './specialist';

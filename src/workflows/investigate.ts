@@ -1,0 +1,189 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createBrainActivities } from '../activities/brain';
+import type { createScenarioActivities } from '../activities/scenario';
+import type { createSandboxActivities } from '../activities/sandbox';
+import { toolResultsMessage } from '../brain/results';
+import type { BrainMessage, BrainMode, Conclusion, Dispatch } from '../brain/types';
+import { buildReport } from '../report/build';
+import type { Incident, Sources } from '../schemas/agent';
+import type { Report } from '../schemas/report';
+import { specialistId } from './ids';
+import { type InvestigationProgress, investigationProgress, specialistProgressSignal } from './progress';
+import { SERVICE_SEARCH_ATTRIBUTE, SEVERITY_SEARCH_ATTRIBUTE, STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
+import { runSpecialist } from './specialist';
+import type { InvestigateInput, SpecialistOutput } from './types';
+
+const { loadScenario } = proxyActivities<ReturnType<typeof createScenarioActivities>>({
+  startToCloseTimeout: '60s',
+  retry: { maximumAttempts: 3 },
+});
+const { sandboxDriverInfo } = proxyActivities<ReturnType<typeof createSandboxActivities>>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+// 429/529/5xx are retried by the SDK first and then here, with backoff; 4xx are non-retryable.
+const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>({
+  startToCloseTimeout: '3m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+const DEFAULT_MAX_TURNS = 6;
+const DEFAULT_DEADLINE_MINUTES = 30;
+
+function describe(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+/** Only what the brain needs to correlate: the redacted summary and the structured evidence. */
+function outcomeOf(out: SpecialistOutput) {
+  if (out.status === 'completed' && out.result) {
+    return { ok: true as const, summary: out.result.summary, evidence: JSON.stringify(out.result.evidence) };
+  }
+  return { ok: false as const, error: out.error ?? 'specialist failed' };
+}
+
+/**
+ * The brain loop: each turn's dispatch calls run as parallel runSpecialist children, their
+ * results go back to the brain in one message, until it concludes or the turn/deadline bound.
+ */
+export async function investigateIncident(input: InvestigateInput): Promise<Report> {
+  const info = workflowInfo();
+  const startedAt = new Date().toISOString();
+  const deadline = Date.now() + (input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES) * 60_000;
+  const maxTurns = input.maxTurns ?? DEFAULT_MAX_TURNS;
+
+  const progress: InvestigationProgress = {
+    incidentId: input.incident?.id ?? '',
+    status: 'starting',
+    turn: 0,
+    brain: { mode: null, model: null },
+    specialists: [],
+  };
+  setHandler(investigationProgress, () => progress);
+  setHandler(specialistProgressSignal, (p) => {
+    const i = progress.specialists.findIndex((s) => s.workflowId === p.workflowId);
+    if (i >= 0) progress.specialists[i] = p;
+    else progress.specialists.push(p);
+  });
+
+  let incident: Incident;
+  let sources: Sources;
+  if (input.scenarioDir) {
+    ({ incident, sources } = await loadScenario({ dir: input.scenarioDir }));
+  } else if (input.incident) {
+    incident = input.incident;
+    sources = input.sources ?? {};
+  } else {
+    throw ApplicationFailure.nonRetryable('input: give scenarioDir or incident', 'InvalidInput');
+  }
+  progress.incidentId = incident.id;
+  progress.status = 'running';
+  upsertSearchAttributes([
+    { key: SERVICE_SEARCH_ATTRIBUTE, value: incident.service },
+    { key: SEVERITY_SEARCH_ATTRIBUTE, value: incident.severity },
+    { key: STATUS_SEARCH_ATTRIBUTE, value: 'running' },
+  ]);
+  const driver = await sandboxDriverInfo();
+
+  const transcript: BrainMessage[] = [];
+  const outputs: SpecialistOutput[] = [];
+  const counters = new Map<string, number>();
+  const reasons: string[] = [];
+  let mode: BrainMode = 'offline';
+  let model: string | null = null;
+  let conclusion: Conclusion | null = null;
+  let redactedTasks = 0;
+  let brainFailed = false;
+  let turns = 0;
+
+  const dispatch = (d: Dispatch) => {
+    const n = (counters.get(d.agent) ?? 0) + 1;
+    counters.set(d.agent, n);
+    const workflowId = specialistId(info.workflowId, d.agent, n);
+    progress.specialists.push({
+      workflowId,
+      agent: d.agent,
+      task: d.task,
+      step: 'queued',
+      sandboxId: null,
+      attempts: 0,
+      denials: [],
+      error: null,
+    });
+    return executeChild(runSpecialist, {
+      workflowId,
+      args: [{ agent: d.agent, task: d.task, incident, sources }],
+      staticSummary: `${d.agent}: ${d.task.slice(0, 120)}`,
+    });
+  };
+
+  try {
+    for (let turn = 1; turn <= maxTurns; turn++) {
+      if (Date.now() > deadline) {
+        reasons.push(`deadline of ${input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES} min reached after ${turns} turns`);
+        break;
+      }
+      progress.turn = turn;
+      let r;
+      try {
+        r = await brainTurn({ incident, transcript, turn, maxTurns });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        brainFailed = true;
+        reasons.push(`brain: ${describe(err)}`);
+        break;
+      }
+      turns = turn;
+      mode = r.mode;
+      model = r.model;
+      progress.brain = { mode, model };
+      redactedTasks += r.redactedTasks;
+      transcript.push(r.assistant);
+      if (r.done || (r.dispatches.length === 0 && r.invalid.length === 0)) {
+        conclusion = r.conclusion;
+        break;
+      }
+      const results = await Promise.all(r.dispatches.map(dispatch));
+      outputs.push(...results);
+      transcript.push(toolResultsMessage(r.assistant, r.dispatches, r.invalid, results.map(outcomeOf)));
+      if (turn === maxTurns) reasons.push(`brain did not conclude within ${maxTurns} turns`);
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      progress.status = 'cancelled';
+      await CancellationScope.nonCancellable(async () =>
+        upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: 'cancelled' }]),
+      );
+    }
+    throw err;
+  }
+
+  const report = buildReport({
+    workflowId: info.workflowId,
+    incident,
+    outputs,
+    conclusion,
+    brain: { mode, model, turns },
+    driver,
+    redactedTasks,
+    reasons,
+    brainFailed,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  });
+  progress.status = report.status;
+  upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: report.status }]);
+  return report;
+}

@@ -1,0 +1,250 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxError } from '../src/sandbox/driver';
+import { LocalDriver } from '../src/sandbox/local';
+import type { ResolvedPolicy } from '../src/schemas/policy';
+
+// Real bubblewrap + srt, no mocks. Two sandboxes are shared by most tests to keep the run light.
+const CANARY = `bulkhead-canary-${process.pid}`;
+const root = mkdtempSync(path.join(os.tmpdir(), 'bh-sbtest-'));
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bh-sbdata-'));
+let driver: LocalDriver;
+let allowed: http.Server;
+let other: http.Server;
+let allowedPort: number;
+let otherPort: number;
+
+const sh = (id: string, script: string, opts = {}) => driver.exec(id, ['/bin/sh', '-c', script], opts);
+const viaProxy = (port: number) => `curl -sS --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:${port}/`;
+
+function policyFor(port: number): ResolvedPolicy {
+  return {
+    agent: 'log_agent',
+    phase: 'run',
+    readOnly: [dataDir],
+    endpoints: [{ name: 'svc', host: '127.0.0.1', port, protocol: 'rest', access: 'read-only', enforcement: 'enforce', binaries: ['/usr/bin/node'] }],
+  };
+}
+
+function listen(body: string): Promise<http.Server> {
+  return new Promise((resolve) => {
+    const s = http.createServer((_req, res) => res.end(body));
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/** Host pids whose argv mentions the text (srt, bwrap, socat, the daemon, its commands). */
+function hostPids(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        const state = readFileSync(`/proc/${e}/stat`, 'utf8').split(') ')[1]?.[0];
+        return cmd.includes(text) && state !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function expectError(p: Promise<unknown>, type: SandboxError['type']): Promise<void> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(SandboxError);
+  expect((e as SandboxError).type).toBe(type);
+}
+
+beforeAll(async () => {
+  process.env.BULKHEAD_CANARY = CANARY;
+  writeFileSync(path.join(dataDir, 'app.jsonl'), '{"line":"hello"}\n');
+  allowed = await listen('allowed-ok');
+  other = await listen('other-ok');
+  allowedPort = (allowed.address() as AddressInfo).port;
+  otherPort = (other.address() as AddressInfo).port;
+  driver = new LocalDriver({ root });
+  await Promise.all([
+    driver.create({ id: 'sb-a', agent: 'log_agent', owner: 'test', readOnly: [dataDir] }),
+    driver.create({ id: 'sb-b', agent: 'metrics_agent', owner: 'test', readOnly: [] }),
+  ]);
+  writeFileSync(path.join(root, 'sb-b', 'work', 'secret.txt'), 'b-secret');
+});
+
+afterAll(async () => {
+  await driver?.close();
+  allowed?.close();
+  other?.close();
+  delete process.env.BULKHEAD_CANARY;
+  rmSync(root, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('local sandbox driver', () => {
+  it('returns stdout, stderr and the exit code; passes stdin and per-exec env', async () => {
+    const r = await sh('sb-a', 'echo out; echo err >&2; cat; echo "$FOO"; exit 3', { stdin: 'in\n', env: { FOO: 'bar' } });
+    expect(r).toEqual({ exitCode: 3, stdout: 'out\nin\nbar\n', stderr: 'err\n', timedOut: false });
+    const chunks: string[] = [];
+    await sh('sb-a', 'echo progress >&2', { onStderr: (c: string) => chunks.push(c) });
+    expect(chunks.join('')).toBe('progress\n');
+    expect((await driver.exec('sb-a', ['/nonexistent/bin'])).exitCode).toBe(127);
+  });
+
+  it('creating an existing id returns it unchanged', async () => {
+    await sh('sb-a', 'echo keep > marker');
+    expect(await driver.create({ id: 'sb-a', agent: 'log_agent', owner: 'test', readOnly: [dataDir] })).toBe('sb-a');
+    expect((await sh('sb-a', 'cat marker')).stdout).toBe('keep\n');
+  });
+
+  it('denies all network before a policy, and only the policy host:port after', async () => {
+    const before = await sh('sb-a', viaProxy(allowedPort));
+    expect(before.stdout).not.toContain('allowed-ok');
+    // No interfaces in the namespace: going around the proxy fails outright.
+    const direct = await sh('sb-a', `curl -sS --max-time 3 http://127.0.0.1:${allowedPort}/`);
+    expect(direct.exitCode).not.toBe(0);
+    expect((await sh('sb-a', 'echo "$NO_PROXY"')).stdout).toContain('localhost');
+
+    await driver.applyPolicy('sb-a', policyFor(allowedPort));
+    const after = await sh('sb-a', viaProxy(allowedPort));
+    expect(after.stdout).toBe('allowed-ok');
+    const otherPortRes = await sh('sb-a', viaProxy(otherPort));
+    expect(otherPortRes.stdout).not.toContain('other-ok');
+    const otherHost = await sh('sb-a', `curl -sS --max-time 5 --noproxy '' -x "$HTTP_PROXY" http://example.com/`);
+    expect(otherHost.stdout).not.toContain('Example Domain');
+    // The other sandbox's policy is its own.
+    expect((await sh('sb-b', viaProxy(allowedPort))).stdout).not.toContain('allowed-ok');
+
+    const denials = await driver.denials('sb-a');
+    expect(denials).toContainEqual({ host: '127.0.0.1', port: otherPort, binary: null, reason: 'host is not on the allow list' });
+    expect(denials).toContainEqual(expect.objectContaining({ host: 'example.com', port: 80 }));
+    // One refusal, one record (srt logs several lines per refusal).
+    expect(denials.filter((d) => d.port === otherPort)).toHaveLength(1);
+
+    // Policies replace each other live: the next one drops the first endpoint.
+    await driver.applyPolicy('sb-a', { ...policyFor(otherPort) });
+    expect((await sh('sb-a', viaProxy(otherPort))).stdout).toBe('other-ok');
+    expect((await sh('sb-a', viaProxy(allowedPort))).stdout).not.toContain('allowed-ok');
+  });
+
+  it('mounts data read-only and the workdir read-write, nothing else', async () => {
+    const marker = `bh-escape-${process.pid}`;
+    const r = await sh(
+      'sb-a',
+      `cat ${dataDir}/app.jsonl; echo x > ${dataDir}/new || echo ro-denied; echo w > ./w && cat w; ` +
+        `for f in /etc/passwd /usr/${marker} /${marker}; do echo x > $f 2>/dev/null && echo "WROTE $f"; done; true`,
+    );
+    expect(r.stdout).toBe('{"line":"hello"}\nro-denied\nw\n');
+    expect(readdirSync(dataDir)).toEqual(['app.jsonl']);
+    // Read-denied host dirs (/tmp, home, the repo, the sandbox root) are private throwaway tmpfs
+    // inside: writes there may succeed but never reach the host or another sandbox.
+    const repo = path.resolve(import.meta.dirname, '..');
+    const privateDirs = ['/tmp', '/var/tmp', os.homedir(), repo, root, path.join(root, 'sb-a')];
+    await sh('sb-a', privateDirs.map((d) => `echo x > ${d}/${marker}`).join('; ') + `; mkdir -p ${root}/sb-b/work && echo x > ${root}/sb-b/work/${marker}`);
+    for (const d of [...privateDirs, path.join(root, 'sb-b', 'work')]) expect(readdirSync(d)).not.toContain(marker);
+    expect((await sh('sb-b', `cat /tmp/${marker}`)).exitCode).not.toBe(0);
+  });
+
+  it('hides the host home, the repo, other sandboxes, secrets and the worker env', async () => {
+    const repoFile = path.resolve(import.meta.dirname, '../package.json');
+    const r = await sh(
+      'sb-a',
+      `for f in ${os.homedir()}/.bashrc ${repoFile} ${root}/sb-b/work/secret.txt ${root}/sb-a/meta.json ${root}/sb-a/settings.json /etc/shadow; do ` +
+        `cat $f >/dev/null 2>&1 && echo "READ $f"; done; ls ${os.homedir()} ${path.dirname(repoFile)} 2>/dev/null; env`,
+    );
+    expect(r.stdout).not.toContain('READ ');
+    expect(r.stdout).not.toContain('package.json');
+    expect(r.stdout).not.toContain(CANARY);
+    expect((await sh('sb-a', `ls ${root}`)).stdout.trim()).toBe('sb-a');
+  });
+
+  it('kills a command (and its children) on timeout and on abort', async () => {
+    const t0 = Date.now();
+    const r = await sh('sb-a', 'sleep 41.5 & sleep 41.5; echo never', { timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(r.stdout).toBe('');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(hostPids('sleep 41.5')).toEqual([]);
+
+    const ac = new AbortController();
+    const p = sh('sb-a', 'sleep 42.5', { signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await expect(p).rejects.toThrow();
+    await new Promise((res) => setTimeout(res, 300));
+    expect(hostPids('sleep 42.5')).toEqual([]);
+  });
+
+  it('uploads into the workdir only', async () => {
+    const src = path.join(dataDir, 'app.jsonl');
+    await driver.upload('sb-a', src, 'in/app.jsonl');
+    expect((await sh('sb-a', 'cat in/app.jsonl')).stdout).toBe('{"line":"hello"}\n');
+    await expectError(driver.upload('sb-a', src, '../escape'), 'PolicyRejected');
+  });
+
+  it('lists live sandboxes; a sandbox whose controller is gone is lost but deletable', async () => {
+    const ids = (await driver.list()).filter((s) => s.alive).map((s) => s.id).sort();
+    expect(ids).toEqual(['sb-a', 'sb-b']);
+
+    const second = new LocalDriver({ root });
+    await expectError(second.exec('sb-b', ['true']), 'SandboxLost');
+    await expectError(second.exec('sb-none', ['true']), 'SandboxMissing');
+    expect(hostPids(`${root}/sb-b/`).length).toBeGreaterThan(0);
+
+    await second.delete('sb-b');
+    expect(hostPids(`${root}/sb-b/`)).toEqual([]);
+    expect(readdirSync(root)).toEqual(['sb-a']);
+    await expectError(driver.exec('sb-b', ['true']), 'SandboxMissing');
+    await second.delete('sb-b');
+  });
+
+  it('delete removes the directory and every process, and is idempotent', async () => {
+    await driver.create({ id: 'incident-1/log_agent-1', agent: 'log_agent', owner: 'incident-1', readOnly: [] });
+    const info = (await driver.list()).find((s) => s.id === 'incident-1/log_agent-1');
+    expect(info).toMatchObject({ owner: 'incident-1', agent: 'log_agent', alive: true });
+    const dir = readdirSync(root).find((d) => d.startsWith('incident-1_log_agent-1-'))!;
+    expect(hostPids(`${root}/${dir}/`).length).toBeGreaterThan(0);
+    await driver.delete('incident-1/log_agent-1');
+    expect(hostPids(`${root}/${dir}/`)).toEqual([]);
+    expect(readdirSync(root)).not.toContain(dir);
+    await driver.delete('incident-1/log_agent-1');
+    await driver.delete('never-existed');
+    await expectError(driver.exec('incident-1/log_agent-1', ['true']), 'SandboxMissing');
+  });
+
+  it('rejects a policy needing mounts the sandbox lacks', async () => {
+    await expectError(driver.applyPolicy('sb-a', { ...policyFor(allowedPort), readOnly: ['/var/log'] }), 'PolicyRejected');
+  });
+
+  it('keeps the lifecycle overhead low', async () => {
+    const steps: Record<string, number[]> = { create: [], applyPolicy: [], exec: [], delete: [] };
+    for (let i = 0; i < 3; i++) {
+      const id = `bench-${i}`;
+      let t = performance.now();
+      const lap = (k: string) => {
+        steps[k]!.push(performance.now() - t);
+        t = performance.now();
+      };
+      await driver.create({ id, agent: 'metrics_agent', owner: 'bench', readOnly: [] });
+      lap('create');
+      await driver.applyPolicy(id, { ...policyFor(allowedPort), readOnly: [] });
+      lap('applyPolicy');
+      await driver.exec(id, ['true']);
+      lap('exec');
+      await driver.delete(id);
+      lap('delete');
+    }
+    const p50 = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round(v.sort((a, b) => a - b)[1]!)]));
+    console.log('local sandbox lifecycle p50 (ms):', p50);
+    expect(p50.applyPolicy).toBeLessThan(150);
+    expect(p50.exec).toBeLessThan(150);
+    expect(p50.delete).toBeLessThan(500);
+  });
+});
+
+mkdirSync(root, { recursive: true });
