@@ -9,7 +9,8 @@ import { isLastTurn, requestMessages } from '../brain/request';
 import { toTurnResult } from '../brain/turn';
 import type { BrainMode, BrainTurnInput, BrainTurnResult, ContentBlock } from '../brain/types';
 
-export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+// The newest Sonnet the installed SDK knows (it warns on deprecated ids such as claude-sonnet-4-5).
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
 const MAX_TOKENS = 8192;
 
 export interface BrainClientOptions {

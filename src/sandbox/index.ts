@@ -1,6 +1,7 @@
 import type { Config } from '../config';
-import { SandboxError, type SandboxDriver } from './driver';
+import type { SandboxDriver } from './driver';
 import { LocalDriver } from './local';
+import { OpenShellDriver } from './openshell';
 
 /** The driver named by BULKHEAD_SANDBOX. */
 export function createDriver(config: Config): SandboxDriver {
@@ -8,10 +9,7 @@ export function createDriver(config: Config): SandboxDriver {
     case 'local':
       return new LocalDriver({ root: config.BULKHEAD_SANDBOX_ROOT });
     case 'openshell':
-      // OPENSHELL BRANCH, filled by the openshell driver's author: add
-      //   import { OpenShellDriver } from './openshell';
-      // at the top and replace the throw with
-      //   return new OpenShellDriver({ bin: process.env.OPENSHELL_BIN });
-      throw new SandboxError('the openshell sandbox driver is not built into this version', 'DriverUnavailable', false);
+      // The OpenShell driver reads its own settings (binary, workdir) from its options/environment.
+      return new OpenShellDriver({});
   }
 }

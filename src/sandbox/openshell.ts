@@ -127,11 +127,13 @@ export class OpenShellDriver implements SandboxDriver {
 
   async create(spec: SandboxSpec): Promise<string> {
     const name = sandboxName(spec.id);
-    const record = () => this.updateIndex((ix) => {
-      ix[name] ??= { owner: spec.owner, agent: spec.agent, createdAt: new Date().toISOString(), applied: [] };
+    // A fresh sandbox replaces any stale entry: its `applied` would describe a sandbox that is gone.
+    const record = (fresh: boolean) => this.updateIndex((ix) => {
+      const entry = { owner: spec.owner, agent: spec.agent, createdAt: new Date().toISOString(), applied: [] };
+      ix[name] = fresh ? entry : (ix[name] ?? entry);
     });
     if ((await this.names()).includes(name)) {
-      await record();
+      await record(false);
       return name;
     }
     await mkdir(path.join(this.dir, 'policies'), { recursive: true });
@@ -142,7 +144,7 @@ export class OpenShellDriver implements SandboxDriver {
     if (r.code !== 0 && !/already exists/i.test(r.stderr)) {
       throw new SandboxError(`openshell sandbox create ${name} failed (exit ${r.code}): ${tail(r.stderr)}`, 'SandboxCreateFailed', r.code !== 2);
     }
-    await record();
+    await record(r.code === 0);
     return name;
   }
 

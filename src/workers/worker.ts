@@ -13,6 +13,8 @@ export interface WorkerOptions {
   taskQueue?: string;
   /** Bounds concurrent activities, and so concurrently running sandboxes, on this worker. */
   maxConcurrentActivities?: number;
+  /** deploy/policies unless given (tests use tightened copies). */
+  policyDir?: string;
 }
 
 const WORKFLOWS = path.resolve(import.meta.dirname, '../workflows/index.ts');
@@ -28,7 +30,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? config.BULKHEAD_TASK_QUEUE,
     workflowsPath: WORKFLOWS,
-    activities: createActivities({ driver, config, agentBundle: () => (bundle ??= buildAgentBundle()) }),
+    activities: createActivities({ driver, config, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? config.BULKHEAD_MAX_SANDBOXES * 2,
     // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
     shutdownGraceTime: '10s',

@@ -12,6 +12,7 @@ import {
 import type { createBrainActivities } from '../activities/brain';
 import type { createScenarioActivities } from '../activities/scenario';
 import type { createSandboxActivities } from '../activities/sandbox';
+import { initialMessage } from '../brain/initial';
 import { toolResultsMessage } from '../brain/results';
 import type { BrainMessage, BrainMode, Conclusion, Dispatch } from '../brain/types';
 import { buildReport } from '../report/build';
@@ -33,7 +34,7 @@ const { sandboxDriverInfo } = proxyActivities<ReturnType<typeof createSandboxAct
 });
 // 429/529/5xx are retried by the SDK first and then here, with backoff; 4xx are non-retryable.
 const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>({
-  startToCloseTimeout: '3m',
+  startToCloseTimeout: '7m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
@@ -97,7 +98,8 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   ]);
   const driver = await sandboxDriverInfo();
 
-  const transcript: BrainMessage[] = [];
+  // The first message is the incident itself, so the history reads on its own.
+  const transcript: BrainMessage[] = [initialMessage(incident)];
   const outputs: SpecialistOutput[] = [];
   const counters = new Map<string, number>();
   const reasons: string[] = [];
@@ -131,14 +133,13 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
 
   try {
     for (let turn = 1; turn <= maxTurns; turn++) {
-      if (Date.now() > deadline) {
-        reasons.push(`deadline of ${input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES} min reached after ${turns} turns`);
-        break;
-      }
+      // Past the deadline the brain gets its last turn: no more dispatches, conclude now.
+      const overdue = Date.now() > deadline;
+      if (overdue) reasons.push(`deadline of ${input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES} min reached after ${turns} turns`);
       progress.turn = turn;
       let r;
       try {
-        r = await brainTurn({ incident, transcript, turn, maxTurns });
+        r = await brainTurn({ incident, transcript, turn: overdue ? maxTurns : turn, maxTurns });
       } catch (err) {
         if (isCancellation(err)) throw err;
         brainFailed = true;
@@ -158,7 +159,6 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
       const results = await Promise.all(r.dispatches.map(dispatch));
       outputs.push(...results);
       transcript.push(toolResultsMessage(r.assistant, r.dispatches, r.invalid, results.map(outcomeOf)));
-      if (turn === maxTurns) reasons.push(`brain did not conclude within ${maxTurns} turns`);
     }
   } catch (err) {
     if (isCancellation(err)) {

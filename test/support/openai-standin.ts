@@ -106,8 +106,9 @@ export async function startOpenAIStandin(script: StandinStep[], options: Standin
       for (;;) {
         if (typeof step === 'function') step = step(body);
         else if ('delayMs' in step) {
-          await new Promise((r) => setTimeout(r, step.delayMs as number));
-          step = (step as { then?: StandinStep }).then ?? { content: 'late answer' };
+          const delayed = step as { delayMs: number; then?: StandinStep };
+          await new Promise((r) => setTimeout(r, delayed.delayMs));
+          step = delayed.then ?? { content: 'late answer' };
         } else break;
       }
       if ('status' in step) {

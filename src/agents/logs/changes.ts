@@ -37,11 +37,13 @@ function field(json: Record<string, unknown> | null, ...keys: string[]): string 
 function deployId(text: string, json: Record<string, unknown> | null): string | null {
   const f = field(json, 'version', 'image', 'release', 'tag', 'revision', 'artifact');
   const src = f ?? text;
-  const named = VERSIONED.exec(src);
-  if (named && named[1]) return `${named[1]}${named[2]}`;
+  const versions = [...src.matchAll(new RegExp(VERSIONED.source, 'g'))];
+  // "checkout-service-v2.14.3" names the artifact better than a bare "v2.14.3" or an image tag.
+  const named = versions.find((m) => m[1]);
+  if (named) return `${named[1]}${named[2]}`;
   const img = IMAGE.exec(src);
   if (img && /\d/.test(img[2]!)) return `${img[1]}:${img[2]}`;
-  if (named) return named[2]!;
+  if (versions[0]) return versions[0][2]!;
   const sha = SHA.exec(src);
   if (sha) return sha[1]!;
   return f;

@@ -40,7 +40,7 @@ async function queryRangePage(
   startNs: bigint,
   endNs: bigint,
   limit: number,
-): Promise<{ records: LogRecord[]; lastNs: bigint | null; count: number }> {
+): Promise<{ records: (LogRecord & { ns: bigint })[]; lastNs: bigint | null; count: number }> {
   const url = new URL('loki/api/v1/query_range', opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
   url.searchParams.set('query', query);
   url.searchParams.set('start', startNs.toString());
@@ -60,7 +60,7 @@ async function queryRangePage(
   if (parsed.data?.resultType !== 'streams') {
     throw new LokiError(`Loki query_range returned ${parsed.data?.resultType}, expected streams (log query)`);
   }
-  const records: LogRecord[] = [];
+  const records: (LogRecord & { ns: bigint })[] = [];
   let lastNs: bigint | null = null;
   let count = 0;
   for (const s of (parsed.data.result ?? []) as LokiStream[]) {
@@ -68,28 +68,45 @@ async function queryRangePage(
       const ns = BigInt(v[0]);
       count++;
       if (lastNs === null || ns > lastNs) lastNs = ns;
-      records.push({ ts: Number(ns / 1_000_000n), labels: { ...(s.stream ?? {}) }, line: String(v[1]) });
+      records.push({ ns, ts: Number(ns / 1_000_000n), labels: { ...(s.stream ?? {}) }, line: String(v[1]) });
     }
   }
   return { records, lastNs, count };
 }
 
-/** Every entry matching `query` in `range`, oldest first, paging until Loki runs dry or the cap. */
+/**
+ * Every entry matching `query` in `range`, oldest first, paging until Loki runs dry or the cap.
+ * Pages restart AT the last timestamp seen (entries can share a nanosecond) and drop the ones
+ * already yielded at that timestamp, so nothing at a page boundary is lost or repeated.
+ */
 export async function* lokiQueryRange(opts: LokiOptions, query: string, range: TimeRange): AsyncGenerator<LogRecord> {
   const limit = opts.pageLimit ?? 5000;
   const max = opts.maxEntries ?? 500_000;
   const endNs = msToNs(range.endMs);
   let startNs = msToNs(range.startMs);
+  let atBoundary = new Set<string>();
   let total = 0;
   for (;;) {
     const page = await queryRangePage(opts, query, startNs, endNs, limit);
-    page.records.sort((a, b) => a.ts - b.ts);
-    for (const r of page.records) yield r;
-    total += page.count;
+    page.records.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    const next = new Set<string>();
+    for (const r of page.records) {
+      const key = `${JSON.stringify(r.labels)}\u0000${r.line}`;
+      if (r.ns === startNs && atBoundary.has(key)) continue;
+      if (r.ns === page.lastNs) next.add(key);
+      total++;
+      yield { ts: r.ts, labels: r.labels, line: r.line };
+    }
     // A short page means Loki has nothing more in range.
     if (page.count < limit || page.lastNs === null || total >= max) return;
-    // Loki's start is inclusive: step 1 ns past the last entry so pages never repeat.
-    startNs = page.lastNs + 1n;
+    // A full page of one nanosecond cannot be paged by time: step past it rather than loop.
+    if (page.lastNs === startNs) {
+      startNs = page.lastNs + 1n;
+      atBoundary = new Set();
+    } else {
+      startNs = page.lastNs;
+      atBoundary = next;
+    }
     if (startNs > endNs) return;
   }
 }

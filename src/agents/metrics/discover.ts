@@ -37,8 +37,8 @@ const WORKLOAD = [
   'pod', 'pod_name', 'container_name', 'kubernetes_pod_name', 'replicaset', 'statefulset', 'daemonset', 'instance', 'exported_job', 'exported_service',
 ];
 const NOT_IDENTITY = new Set(['__name__', 'le', 'quantile']);
-// Prometheus' own bookkeeping and constant descriptors carry no incident signal.
-const SKIP_NAME = /^(up|scrape_.*|ALERTS.*|target_info|prometheus_.*)$|(_created|_info)$/;
+// Prometheus' own bookkeeping carries no incident signal. (_info series stay: versions live there.)
+const SKIP_NAME = /^(up|scrape_.*|ALERTS.*|prometheus_.*)$|_created$/;
 const MAX_SERIES = 5000;
 
 export function escapeRegex(s: string): string {

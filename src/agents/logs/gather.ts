@@ -1,0 +1,97 @@
+import type { Evidence } from '../../schemas/agent';
+import { redactText } from '../redact';
+import type { Gathered } from '../types';
+import { LogAggregate } from './aggregate';
+import { renderDigest } from './digest';
+import { burstOnset } from './onset';
+import { iso, type TimeRange } from './record';
+import { countIn, minuteOf, rankSignatures } from './signatures';
+import type { LogSource } from './source';
+import { suspectChange } from './suspect';
+import { logTools } from './tools';
+
+const TOP = 10;
+const LOOKBACK_MS = 60 * 60_000;
+
+/** One pass over every source, then the deterministic analysis. Exported for tests (no proxy, no env). */
+export async function gatherFromSources(sources: LogSource[], window: TimeRange, log: (m: string) => void): Promise<Gathered> {
+  const agg = new LogAggregate();
+  const range = { startMs: window.startMs - LOOKBACK_MS, endMs: window.endMs };
+  const warnings: string[] = [];
+  for (const src of sources) {
+    log(`reading ${src.describe}`);
+    try {
+      for await (const rec of src.records(range)) agg.add(rec);
+    } catch (e) {
+      warnings.push(`reading ${src.describe} failed: ${(e as Error).message}`);
+    }
+  }
+  log(`read ${agg.lines} lines, ${agg.table.byKey.size} signatures`);
+
+  const series = agg.problemSeries(window.endMs);
+  const onsetIdx = burstOnset(series.counts);
+  const onsetMin = onsetIdx === null ? null : series.startMin + onsetIdx;
+  const onsetMs = onsetMin === null ? null : (agg.problemFirstTs.get(onsetMin) ?? onsetMin * 60_000);
+  const onsetNote =
+    onsetMin === null
+      ? series.counts.length < 6
+        ? 'too few minutes of logs for a baseline'
+        : 'WARN+ line rate never rose clearly above its trailing baseline'
+      : `WARN+ lines ${series.counts[onsetIdx!]}/min vs a trailing baseline of ${baselineMean(series.counts, onsetIdx!)}/min, sustained`;
+
+  const changes = agg.changes();
+  const verdict = suspectChange(changes, onsetMs, agg.table.all());
+
+  const wStartMin = minuteOf(window.startMs);
+  const wEndMin = minuteOf(window.endMs);
+  const inWindow = agg.table.all().filter((s) => countIn(s, wStartMin, wEndMin + 1) > 0);
+  const ranked = rankSignatures(inWindow, onsetMin, { startMin: Math.max(series.startMin, wStartMin - 60), endMin: wEndMin });
+  const top = ranked.slice(0, TOP);
+  const topErrors = top.map((s) => ({
+    signature: redactText(s.signature),
+    count: countIn(s, wStartMin, wEndMin + 1),
+    firstSeen: iso(s.firstSeen),
+    lastSeen: iso(s.lastSeen),
+    level: s.level,
+  }));
+
+  const changeEvents = changes
+    .filter((c) => c.ts <= window.endMs)
+    .map((c) => ({ ts: iso(c.ts), kind: c.kind, id: c.id, description: c.description }));
+  const suspected = verdict.change ? (verdict.change.id ?? verdict.change.description) : null;
+  const onset = onsetMs === null ? null : iso(onsetMs);
+
+  const timeline = [
+    ...changeEvents.map((c) => ({ ts: c.ts, source: 'logs', event: `${c.kind}${c.id ? ` ${c.id}` : ''}: ${c.description}` })),
+    ...(onset ? [{ ts: onset, source: 'logs', event: `error onset: WARN+ log rate rises above baseline` }] : []),
+    ...topErrors.slice(0, 5).map((s) => ({ ts: s.firstSeen, source: 'logs', event: `first ${s.level.toUpperCase()} ${s.signature} (${s.count} in window)` })),
+  ].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+
+  const evidence: Evidence = {
+    onset,
+    suspectedChange: suspected ? redactText(suspected) : null,
+    changes: changeEvents,
+    topErrors: topErrors.map(({ level: _l, ...e }) => e),
+    anomalies: [],
+    matchedIncidents: [],
+    timeline,
+  };
+  const digest = renderDigest({
+    source: sources.map((s) => s.describe).join(' + ') || 'no source',
+    window: { start: iso(window.startMs), end: iso(window.endMs) },
+    lines: agg.lines,
+    levels: agg.levels,
+    onset,
+    onsetNote,
+    suspected: evidence.suspectedChange,
+    suspectReason: verdict.reason,
+    changes: changeEvents,
+    top: topErrors,
+  });
+  return { evidence, digest: redactText(digest), tools: logTools(sources, window, top), warnings };
+}
+
+function baselineMean(counts: number[], i: number): string {
+  const base = counts.slice(Math.max(0, i - 60), i);
+  return (base.reduce((a, b) => a + b, 0) / Math.max(1, base.length)).toFixed(1);
+}

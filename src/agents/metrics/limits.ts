@@ -1,0 +1,38 @@
+import type { Family } from './discover';
+import type { PromClient } from './prom';
+
+/**
+ * A usage gauge means more next to its ceiling: "48 active" is alarming only as "48 of 50".
+ * Siblings are found by naming convention (x_active / x_max, x_used_bytes / x_limit_bytes…).
+ */
+
+const USAGE = ['active', 'used', 'busy', 'in_use', 'inuse', 'current', 'usage', 'open', 'pending'];
+const LIMIT = ['max', 'limit', 'capacity', 'size', 'total', 'maximum', 'allowed'];
+
+export function limitCandidates(name: string, families: Family[]): Family[] {
+  const tokens = name.split('_');
+  const names = new Set<string>();
+  tokens.forEach((tok, i) => {
+    if (!USAGE.includes(tok)) return;
+    for (const l of LIMIT) {
+      names.add([...tokens.slice(0, i), l, ...tokens.slice(i + 1)].join('_'));
+      names.add([...tokens.slice(0, i), ...tokens.slice(i + 1), l].join('_'));
+    }
+  });
+  for (const l of LIMIT) names.add(`${name}_${l}`);
+  names.delete(name);
+  return families.filter((f) => f.type === 'gauge' && names.has(f.name));
+}
+
+export async function findLimit(prom: PromClient, name: string, families: Family[], at: number): Promise<number | null> {
+  for (const f of limitCandidates(name, families)) {
+    try {
+      const res = await prom.query(`max(${f.name}{${f.matcher}})`, at);
+      const v = (res.result as Array<{ value: [number, number] }>)[0]?.value[1];
+      if (Number.isFinite(v) && v > 0) return v;
+    } catch {
+      // a missing ceiling only costs context
+    }
+  }
+  return null;
+}

@@ -1,0 +1,153 @@
+import type { Family } from './discover';
+
+/**
+ * Turns metric families into the PromQL a person would look at: counters as rates (plus an
+ * error ratio where a status-like label exists), histograms as p99 and throughput, summaries
+ * at their highest quantile, gauges as the worst instance (max).
+ */
+
+export type Kind = 'latency' | 'quantile' | 'rate' | 'ratio' | 'gauge';
+
+export interface QuerySpec {
+  /** Human name, e.g. "p99 http_request_duration_seconds". */
+  name: string;
+  family: string;
+  kind: Kind;
+  promql: string;
+  /** Display unit after `scale`: ms, %, /s, bytes, s or ''. */
+  unit: string;
+  scale: number;
+  /**
+   * Counter-derived queries are 0 when their series do not exist yet (no events happened);
+   * gauges are unknown when absent.
+   */
+  zeroWhenAbsent: boolean;
+}
+
+const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_code|status_class|http_status_code|grpc_code|grpc_status|outcome|result)$/i;
+const ERROR_VALUE = /^(5\d\d|5xx|error|errors|failure|failed|fail|exception|server_error|internal|unavailable|deadlineexceeded|deadline_exceeded|unknown|dataloss|data_loss)$/i;
+// Timestamps and constants masquerading as gauges: a change in them is never a symptom.
+const SKIP_GAUGE = /(_info|start_time|_timestamp|_time_seconds|_last_.*_seconds|_created|_expiry|_epoch)$|^(process_start_time_seconds)$/;
+
+/** Unit from the base name, following Prometheus naming conventions. */
+export function unitOf(name: string): { unit: string; scale: number } {
+  if (/_seconds(_total)?$|_seconds_(bucket|sum|count)$/.test(name) || /_duration_seconds|_latency_seconds/.test(name)) return { unit: 'ms', scale: 1000 };
+  if (/_(milliseconds|ms)(_total)?$/.test(name)) return { unit: 'ms', scale: 1 };
+  if (/_bytes(_total)?$/.test(name)) return { unit: 'bytes', scale: 1 };
+  if (/_(ratio|fraction)$/.test(name)) return { unit: '%', scale: 100 };
+  if (/_(percent|percentage|pct)$/.test(name)) return { unit: '%', scale: 1 };
+  return { unit: '', scale: 1 };
+}
+
+function sel(f: Family, sample: string, extra = ''): string {
+  const matchers = [f.matcher, extra].filter(Boolean).join(', ');
+  return `${sample}{${matchers}}`;
+}
+
+/** The status-like label of a counter and the regex of its error values, when it has both error and non-error values. */
+export function errorLabel(f: Family): { label: string; regex: string } | null {
+  for (const [label, values] of Object.entries(f.labels)) {
+    if (!STATUS_LABEL.test(label)) continue;
+    const errors = values.filter((v) => ERROR_VALUE.test(v));
+    if (!errors.length || errors.length === values.length) continue;
+    const all5xx = errors.every((v) => /^5\d\d$/.test(v));
+    return { label, regex: all5xx ? '5..' : errors.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') };
+  }
+  return null;
+}
+
+export function buildQueries(families: Family[], rateWindow: string): QuerySpec[] {
+  const specs: QuerySpec[] = [];
+  const W = rateWindow;
+  let hasRatio = false;
+  const counters = families.filter((f) => f.type === 'counter');
+  for (const f of counters) {
+    const { unit, scale } = unitOf(f.name);
+    // A counter of seconds (CPU time) becomes seconds per second: cores, not ms.
+    const rateUnit = unit === 'ms' ? 'cores' : unit === 'bytes' ? 'bytes/s' : '/s';
+    specs.push({
+      name: `${f.name} rate`,
+      family: f.name,
+      kind: 'rate',
+      promql: `sum(rate(${sel(f, f.name)}[${W}]))`,
+      unit: rateUnit,
+      scale: unit === 'ms' ? 1 : scale,
+      zeroWhenAbsent: true,
+    });
+    const err = errorLabel(f);
+    if (err) {
+      hasRatio = true;
+      specs.push(ratioSpec(f, f.name, err, W));
+    }
+  }
+  for (const f of families.filter((x) => x.type === 'histogram')) {
+    const { unit, scale } = unitOf(f.name);
+    const bucket = `${f.name}_bucket`;
+    specs.push({
+      name: `p99 ${f.name}`,
+      family: f.name,
+      kind: 'latency',
+      promql: `histogram_quantile(0.99, sum by (le) (rate(${sel(f, bucket)}[${W}])))`,
+      unit,
+      scale,
+      zeroWhenAbsent: false,
+    });
+    if (f.samples.includes(`${f.name}_count`)) {
+      specs.push({
+        name: `${f.name} throughput`,
+        family: f.name,
+        kind: 'rate',
+        promql: `sum(rate(${sel(f, `${f.name}_count`)}[${W}]))`,
+        unit: '/s',
+        scale: 1,
+        zeroWhenAbsent: true,
+      });
+      const err = errorLabel(f);
+      if (err && !hasRatio) specs.push(ratioSpec(f, `${f.name}_count`, err, W));
+    }
+  }
+  for (const f of families.filter((x) => x.type === 'summary')) {
+    const qs = (f.labels.quantile ?? []).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+    if (!qs.length) continue;
+    const q = qs.includes(0.99) ? 0.99 : qs[qs.length - 1];
+    const { unit, scale } = unitOf(f.name);
+    specs.push({
+      name: `p${+(q * 100).toFixed(1)} ${f.name}`,
+      family: f.name,
+      kind: 'quantile',
+      promql: `max(${sel(f, f.name, `quantile="${(f.labels.quantile ?? []).find((v) => Number(v) === q)}"`)})`,
+      unit,
+      scale,
+      zeroWhenAbsent: false,
+    });
+  }
+  for (const f of families.filter((x) => x.type === 'gauge')) {
+    if (SKIP_GAUGE.test(f.name)) continue;
+    const { unit, scale } = unitOf(f.name);
+    specs.push({
+      name: f.name,
+      family: f.name,
+      kind: 'gauge',
+      // The worst instance is what hurts; a sum would hide one saturated pod among idle ones.
+      promql: `max(${sel(f, f.name)})`,
+      unit: unit === 'ms' ? 's' : unit,
+      scale: unit === 'ms' ? 1 : scale,
+      zeroWhenAbsent: false,
+    });
+  }
+  return specs;
+}
+
+function ratioSpec(f: Family, sample: string, err: { label: string; regex: string }, W: string): QuerySpec {
+  const errSel = sel(f, sample, `${err.label}=~${JSON.stringify(err.regex)}`);
+  return {
+    name: `error ratio ${f.name} (${err.label}=~"${err.regex}")`,
+    family: f.name,
+    kind: 'ratio',
+    // `or vector(0)`: before the first error the error series does not exist, and that means 0%.
+    promql: `(sum(rate(${errSel}[${W}])) or vector(0)) / sum(rate(${sel(f, sample)}[${W}]))`,
+    unit: '%',
+    scale: 100,
+    zeroWhenAbsent: false,
+  };
+}

@@ -1,0 +1,251 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { closeDispatchers } from '../src/agents/http';
+import { analyze } from '../src/agents/metrics/changes';
+import { containsToken } from '../src/agents/metrics/discover';
+import { gatherMetrics } from '../src/agents/metrics/index';
+import type { Gathered } from '../src/agents/types';
+import { startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
+import type { AgentInput } from '../src/schemas/agent';
+
+const quiet = () => {};
+const ROOT = resolve(import.meta.dirname, '..');
+
+// ---------- a synthetic service with a change at a known time ----------
+
+const T0 = Date.parse('2026-05-10T09:00:00Z') / 1000; // data starts
+const WINDOW_START = T0 + 3600; // 10:00
+const ONSET = T0 + 3600 + 25 * 60; // 10:25
+const DEPLOY = ONSET - 4 * 60; // 10:21
+const T_END = T0 + 2 * 3600; // 11:00
+const STEP = 15;
+
+/** Deterministic noise in [-1, 1]. */
+function noise(i: number, salt: number): number {
+  const x = Math.sin(i * 12.9898 + salt * 78.233) * 43758.5453;
+  return 2 * (x - Math.floor(x)) - 1;
+}
+
+function syntheticOm(): string {
+  const svc = 'service="orders-api"';
+  const bounds = ['0.05', '0.1', '0.25', '0.5', '1', '2.5', '+Inf'];
+  // Cumulative fractions per bucket: before p99 ≈ 150 ms, after p99 ≈ 2.35 s.
+  const before = [0.6, 0.985, 1, 1, 1, 1, 1];
+  const after = [0.3, 0.5, 0.7, 0.8, 0.9, 1, 1];
+  const fam: Record<string, string[]> = {};
+  const push = (family: string, line: string) => (fam[family] ??= []).push(line);
+  const bucket = new Array(bounds.length).fill(0);
+  let count = 0;
+  let sum = 0;
+  let ok = 0;
+  let err = 0;
+  let otherOk = 0;
+  let restarts = 0;
+  for (let i = 0, t = T0; t <= T_END; i++, t += STEP) {
+    const broken = t >= ONSET;
+    const reqs = Math.round(750 * (1 + 0.05 * noise(i, 1)));
+    const fr = broken ? after : before;
+    bounds.forEach((_, b) => (bucket[b] += Math.round(reqs * fr[b])));
+    count += reqs;
+    sum += reqs * (broken ? 0.6 : 0.05);
+    const errShare = broken ? 0.12 : 0.001;
+    err += Math.round(reqs * errShare + (broken ? 0 : (i % 10 === 0 ? 1 : 0)));
+    ok += Math.round(reqs * (1 - errShare));
+    otherOk += Math.round(300 * (1 + 0.05 * noise(i, 2)));
+    if (broken && (t - ONSET) % 600 === 300) restarts += 1;
+    bounds.forEach((le, b) => push('http_request_duration_seconds', `http_request_duration_seconds_bucket{${svc},le="${le}"} ${bucket[b]} ${t}`));
+    push('http_request_duration_seconds', `http_request_duration_seconds_count{${svc}} ${count} ${t}`);
+    push('http_request_duration_seconds', `http_request_duration_seconds_sum{${svc}} ${sum.toFixed(3)} ${t}`);
+    push('http_requests', `http_requests_total{${svc},code="200"} ${ok} ${t}`);
+    if (err > 0) push('http_requests', `http_requests_total{${svc},code="503"} ${err} ${t}`);
+    push('http_requests', `http_requests_total{service="billing",code="200"} ${otherOk} ${t}`);
+    push('worker_queue_depth', `worker_queue_depth{${svc}} ${(7 + 0.3 * noise(i, 3)).toFixed(2)} ${t}`);
+    const active = broken ? 29 + Math.round(noise(i, 4)) : 8 + Math.round(2 * noise(i, 5));
+    push('db_pool_active_connections', `db_pool_active_connections{${svc}} ${active} ${t}`);
+    push('db_pool_max_connections', `db_pool_max_connections{${svc}} 30 ${t}`);
+    push('app_build', `app_build_info{${svc},version="${t >= DEPLOY ? 'v7.1.0' : 'v7.0.9'}"} 1 ${t}`);
+    // No service label: found through the pod name.
+    push('kube_pod_container_status_restarts', `kube_pod_container_status_restarts_total{pod="orders-api-5c8d7-x2k",container="app"} ${restarts} ${t}`);
+  }
+  const types: Record<string, string> = {
+    http_request_duration_seconds: 'histogram',
+    http_requests: 'counter',
+    worker_queue_depth: 'gauge',
+    db_pool_active_connections: 'gauge',
+    db_pool_max_connections: 'gauge',
+    app_build: 'info',
+    kube_pod_container_status_restarts: 'counter',
+  };
+  const out: string[] = [];
+  for (const [family, lines] of Object.entries(fam)) {
+    out.push(`# TYPE ${family} ${types[family]}`);
+    // Series by series, each in time order.
+    const bySeries = new Map<string, string[]>();
+    for (const l of lines) {
+      const key = l.slice(0, l.lastIndexOf('}') + 1);
+      bySeries.set(key, [...(bySeries.get(key) ?? []), l]);
+    }
+    for (const ls of bySeries.values()) out.push(...ls);
+  }
+  out.push('# EOF', '');
+  return out.join('\n');
+}
+
+function agentInput(url: string, service: string, window: { start: string; end: string }, now = window.end): AgentInput {
+  return {
+    agent: 'metrics_agent',
+    task: 'What changed in the metrics?',
+    incident: { id: 'INC-T', title: 'test', service, severity: 'SEV2', report: 'test', window, now },
+    sources: { prometheusUrl: url },
+    model: null,
+  };
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
+const minutesApart = (a: string, b: string) => Math.abs(Date.parse(a) - Date.parse(b)) / 60_000;
+
+afterAll(closeDispatchers);
+
+describe('change detection (pure)', () => {
+  it('finds a step change with its onset and ignores noise', () => {
+    const pts: Array<[number, number]> = [];
+    for (let i = 0; i < 200; i++) pts.push([i * 15, (i >= 150 ? 50 : 10) + noise(i, 9)]);
+    const c = analyze(pts, { baselineEnd: 100 * 15 });
+    expect(c.onset).toBe(150 * 15);
+    expect(c.before).toBeCloseTo(10, 0);
+    expect(c.after).toBeCloseTo(50, 0);
+    expect(c.score).toBeGreaterThan(0);
+    const flat = analyze(pts.map(([t], i) => [t, 10 + noise(i, 9)] as [number, number]), { baselineEnd: 100 * 15 });
+    expect(flat.score).toBe(0);
+    expect(flat.onset).toBeNull();
+  });
+  it('ignores a single-scrape spike', () => {
+    const pts: Array<[number, number]> = [];
+    for (let i = 0; i < 200; i++) pts.push([i * 15, i === 160 ? 500 : 10]);
+    expect(analyze(pts, { baselineEnd: 100 * 15 }).score).toBe(0);
+  });
+  it('matches service names as tokens', () => {
+    expect(containsToken('orders-api-5c8d7-x2k', 'orders-api')).toBe(true);
+    expect(containsToken('neworders-api', 'orders-api')).toBe(false);
+  });
+});
+
+describe('metrics agent against a real Prometheus (synthetic service)', () => {
+  let prom: PrometheusServer;
+  let dir: string;
+  let g: Gathered;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bulkhead-metrics-test-'));
+    const om = join(dir, 'synthetic.om');
+    await writeFile(om, syntheticOm());
+    prom = await startPrometheus({ omFiles: [om] });
+    g = await gatherMetrics(agentInput(prom.url, 'orders-api', { start: iso(WINDOW_START), end: iso(T_END) }), quiet);
+  });
+  afterAll(async () => {
+    await prom?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ranks the changed series with onset, before/after and PromQL', () => {
+    const names = g.evidence.anomalies.map((a) => a.name);
+    expect(g.warnings).toEqual([]);
+    const p99 = g.evidence.anomalies.find((a) => a.name === 'p99 http_request_duration_seconds')!;
+    expect(p99).toBeDefined();
+    expect(p99.unit).toBe('ms');
+    expect(p99.before).toBeGreaterThan(100);
+    expect(p99.before).toBeLessThan(200);
+    expect(p99.after).toBeGreaterThan(1500);
+    expect(p99.promql).toBe('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="orders-api"}[2m])))');
+    const ratio = g.evidence.anomalies.find((a) => a.name.startsWith('error ratio http_requests_total'))!;
+    expect(ratio.unit).toBe('%');
+    expect(ratio.after).toBeGreaterThan(10);
+    expect(ratio.after).toBeLessThan(14);
+    const pool = g.evidence.anomalies.find((a) => a.name === 'db_pool_active_connections')!;
+    expect(pool.after).toBeCloseTo(29, 0);
+    expect(names.some((n) => n.startsWith('kube_pod_container_status_restarts_total'))).toBe(true);
+    // the flat distractor and the other service stay out
+    expect(names).not.toContain('worker_queue_depth');
+    expect(g.evidence.anomalies.every((a) => !a.promql.includes('billing'))).toBe(true);
+    for (const a of g.evidence.anomalies) expect(minutesApart(a.onset!, iso(ONSET))).toBeLessThanOrEqual(3);
+    const scores = g.evidence.anomalies.map((a) => a.score!);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it('dates the onset, sees the rollout and writes a digest with units', () => {
+    expect(minutesApart(g.evidence.onset!, iso(ONSET))).toBeLessThanOrEqual(1);
+    expect(g.evidence.changes.map((c) => c.id)).toEqual(['v7.1.0']);
+    expect(minutesApart(g.evidence.changes[0].ts, iso(DEPLOY))).toBeLessThanOrEqual(1);
+    expect(g.evidence.suspectedChange).toBe('v7.1.0');
+    expect(g.digest).toMatch(/p99 http_request_duration_seconds: 1\d\d ms -> \d{4} ms/);
+    expect(g.digest).toMatch(/db_pool_active_connections: \d+ -> 29 of 30 max/);
+    expect(g.digest).toMatch(/Unchanged: .*worker_queue_depth/);
+    expect(g.evidence.timeline.length).toBeGreaterThan(2);
+  });
+
+  it('offers PromQL tools that evaluate at the incident time', async () => {
+    const byName = Object.fromEntries(g.tools.map((t) => [t.name, t]));
+    expect(Object.keys(byName).sort()).toEqual(['list_metrics', 'promql_query', 'promql_range']);
+    const now = await byName.promql_query.run({ query: 'max(db_pool_active_connections{service="orders-api"})' });
+    expect(now).toMatch(/ 29|28|30/);
+    const early = await byName.promql_query.run({ query: 'max(db_pool_max_connections)', time: iso(WINDOW_START) });
+    expect(early).toContain(' 30');
+    const range = await byName.promql_range.run({ query: 'sum(rate(http_requests_total{code="503"}[2m]))', step: '5m' });
+    expect(range).toMatch(/min .* median .* max/);
+    expect(await byName.list_metrics.run({})).toContain('http_request_duration_seconds (histogram');
+    await expect(byName.promql_query.run({ query: 'sum(' })).rejects.toThrow(/bad_data|parse/);
+  });
+
+  it('finds the service by a label it was not told about and reports an unknown service cleanly', async () => {
+    const none = await gatherMetrics(agentInput(prom.url, 'no-such-service', { start: iso(WINDOW_START), end: iso(T_END) }), quiet);
+    expect(none.warnings.join(' ')).toMatch(/no series are labelled/);
+    const off = await gatherMetrics({ ...agentInput(prom.url, 'orders-api', { start: iso(WINDOW_START), end: iso(T_END) }), sources: {} }, quiet);
+    expect(off.warnings).toEqual(['no prometheusUrl in sources']);
+  });
+});
+
+// ---------- every scenario in the repository ----------
+
+interface Expected {
+  onset?: string;
+  anomalies?: string[];
+  [k: string]: unknown;
+}
+
+const scenarioDirs = existsSync(join(ROOT, 'scenarios'))
+  ? readdirSync(join(ROOT, 'scenarios'))
+      .map((d) => join(ROOT, 'scenarios', d))
+      .filter((d) => existsSync(join(d, 'expected.yaml')) && existsSync(join(d, 'metrics')) && readdirSync(join(d, 'metrics')).some((f) => f.endsWith('.om')))
+  : [];
+
+describe.skipIf(scenarioDirs.length === 0).each(scenarioDirs)('scenario %s', (dir) => {
+  let prom: PrometheusServer;
+  let g: Gathered;
+  const scenario = parseYaml(readFileSync(join(dir, 'scenario.yaml'), 'utf8'));
+  const expected = parseYaml(readFileSync(join(dir, 'expected.yaml'), 'utf8')) as Expected;
+
+  beforeAll(async () => {
+    const omFiles = readdirSync(join(dir, 'metrics')).filter((f) => f.endsWith('.om')).map((f) => join(dir, 'metrics', f));
+    prom = await startPrometheus({ omFiles });
+    g = await gatherMetrics(agentInput(prom.url, scenario.service, scenario.window, scenario.now), quiet);
+    if (process.env.BULKHEAD_TEST_LOG) console.error(g.digest);
+  });
+  afterAll(() => prom?.stop());
+
+  it('finds the onset within 2 minutes', () => {
+    if (!expected.onset) return;
+    expect(g.evidence.onset).not.toBeNull();
+    expect(minutesApart(g.evidence.onset!, expected.onset)).toBeLessThanOrEqual(2);
+  });
+
+  it('reports the expected anomalies', () => {
+    for (const metric of expected.anomalies ?? []) {
+      const hit = g.evidence.anomalies.some((a) => a.name.includes(metric) || a.promql.includes(metric));
+      expect(hit, `${metric} among ${g.evidence.anomalies.map((a) => a.name).join(', ')}`).toBe(true);
+    }
+  });
+});
