@@ -63,6 +63,9 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       `--storage.tsdb.path=${dataDir}`,
       // The backfilled blocks are in the past; the default 15d retention would delete them.
       '--storage.tsdb.retention.time=100y',
+      // Backfilled series end without staleness markers: a replaced pod's last value would
+      // linger for the default 5 min and blur onsets.
+      '--query.lookback-delta=1m',
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ], { log: opts.log });
