@@ -22,6 +22,15 @@ export const ConfigSchema = z.object({
   BULKHEAD_BRAIN_URL: z.string().url().optional(),
   BULKHEAD_BRAIN_API_KEY: z.string().min(1).optional(),
   BULKHEAD_MAX_SANDBOXES: z.coerce.number().int().positive().default(8),
+  // Managed Agents mode (ant worker). The shim and the worker share the state dir (same host):
+  // the shim hands the session's credentials over there, never through workflow history.
+  BULKHEAD_STATE_DIR: z.string().min(1).optional(),
+  /** `ant` on PATH unless given. */
+  BULKHEAD_ANT_BIN: z.string().min(1).optional(),
+  /** What a session investigates: a scenario dir, or the data sources below with a live window. */
+  BULKHEAD_SESSION_SCENARIO: z.string().min(1).optional(),
+  BULKHEAD_LOGS_DIR: z.string().min(1).optional(),
+  BULKHEAD_RUNBOOKS_DIR: z.string().min(1).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

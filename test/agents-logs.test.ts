@@ -51,7 +51,7 @@ describe('signatures', () => {
 
   it.each([
     ['request 123e4567-e89b-12d3-a456-426614174000 failed', 'request <uuid> failed'],
-    ['HikariPool-1 - Connection is not available, request timed out after 30000ms.', 'HikariPool-<n> - Connection is not available, request timed out after <dur>.'],
+    ['HikariPool-1 - Connection is not available, request timed out after 30000ms.', 'HikariPool-<id> - Connection is not available, request timed out after <dur>.'],
     ['cannot parse "abc" for key \'x-1\'', 'cannot parse "<str>" for key \'<str>\''],
     ['upstream 10.2.3.4:8443 returned HTTP 503 at 0x7ffe12ab', 'upstream <ip> returned HTTP 503 at <hex>'],
     ['retry 3 of 5 for trace 4bf92f3577b34da6', 'retry <n> of <n> for trace <hex>'],
@@ -62,7 +62,7 @@ describe('signatures', () => {
     expect(messageOf('', json)).toBe('charge failed: card declined for user 42');
     const trace = 'java.lang.IllegalStateException: boom\n\tat com.x.Foo.bar(Foo.java:10)\n\tat com.x.Main.run(Main.java:3)';
     expect(signatureOf(trace, null)).toBe('java.lang.IllegalStateException: boom at Foo.java:10');
-    expect(signatureOf('2026-03-15T14:31:00.123Z ERROR something broke id=7', null)).toBe('something broke id=<n>');
+    expect(signatureOf('2026-03-15T14:31:00.123Z ERROR something broke id=7', null)).toBe('something broke id=<id>');
   });
 
   it('detects levels from labels, JSON, text and exception shapes', () => {
@@ -305,12 +305,13 @@ describe('Loki query_range connector', () => {
     requests.length = 0;
     const got = [];
     for await (const r of lokiQueryRange({ baseUrl, fetch: fetchImpl, pageLimit: 1000 }, '{service="checkout-service"}', window)) got.push(r);
-    expect(got.length).toBe(lines.length);
-    expect(requests.length).toBe(Math.ceil(lines.length / 1000) + (lines.length % 1000 === 0 ? 1 : 0));
+    const inRange = lines.filter((l) => Date.parse(l.ts) <= window.endMs);
+    expect(got.length).toBe(inRange.length);
+    expect(requests.length).toBeGreaterThanOrEqual(Math.ceil(inRange.length / 1000));
     expect(requests[0]!.get('start')).toBe(`${BASE}000000`);
     expect(requests[0]!.get('direction')).toBe('forward');
     expect(BigInt(requests[1]!.get('start')!)).toBeGreaterThan(BigInt(requests[0]!.get('start')!));
-    expect(new Set(got.map((r) => `${r.ts}${r.line}`)).size).toBe(lines.length);
+    expect(new Set(got.map((r) => `${r.ts}${r.line}`)).size).toBe(inRange.length);
   });
 
   it('reports Loki errors with its message', async () => {

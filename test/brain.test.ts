@@ -182,23 +182,31 @@ describe('lint and offline planner', () => {
     expect(r.task).toContain('v2.14.3');
   });
 
-  it('dispatches every specialist, then finishes with no conclusion', () => {
+  it('dispatches metrics and logs, then the runbook search with their symptoms, then finishes', () => {
     const t1 = offlineTurn({ incident, transcript: [], turn: 1, maxTurns: 6 });
     expect(t1).toMatchObject({ mode: 'offline', model: null, done: false, invalid: [], conclusion: null });
-    expect(t1.dispatches.map((d) => d.agent)).toEqual(['metrics_agent', 'log_agent', 'runbook_agent']);
+    expect(t1.dispatches.map((d) => d.agent)).toEqual(['metrics_agent', 'log_agent']);
     for (const d of t1.dispatches) {
       expect(d.task).toContain('checkout-service');
       expect(d.task.length).toBeLessThanOrEqual(MAX_TASK_CHARS);
     }
     expect(JSON.stringify(t1.assistant)).toMatch(/no brain model is configured/);
-    const results = toolResultsMessage(t1.assistant, t1.dispatches, t1.invalid, t1.dispatches.map((d) => ok(d.agent)));
+    const evidence = JSON.stringify({ suspectedChange: 'checkout-service-v2.14.3', topErrors: [{ signature: 'NullPointerException in PaymentProcessor.java:142' }], anomalies: [{ name: 'p99 latency' }] });
+    const outcomes = t1.dispatches.map((d) => ({ ok: true as const, summary: `${d.agent} ok`, evidence }));
+    const results = toolResultsMessage(t1.assistant, t1.dispatches, t1.invalid, outcomes);
     const t2 = offlineTurn({ incident, transcript: [t1.assistant, results], turn: 2, maxTurns: 6 });
-    expect(t2).toMatchObject({ mode: 'offline', done: true, dispatches: [], conclusion: null });
+    expect(t2.dispatches.map((d) => d.agent)).toEqual(['runbook_agent']);
+    expect(t2.dispatches[0]!.task).toContain('NullPointerException in PaymentProcessor.java:142');
+    expect(t2.dispatches[0]!.task).toContain('after change checkout-service-v2.14.3');
+    expect(t2.dispatches[0]!.task).toContain('p99 latency');
+    const r2 = toolResultsMessage(t2.assistant, t2.dispatches, t2.invalid, [ok('runbook_agent')]);
+    const t3 = offlineTurn({ incident, transcript: [t1.assistant, results, t2.assistant, r2], turn: 3, maxTurns: 6 });
+    expect(t3).toMatchObject({ mode: 'offline', done: true, dispatches: [], conclusion: null });
   });
 
   it('keeps PII in the incident title out of offline tasks', () => {
     const t1 = offlineTurn({ incident: { ...incident, title: `Checkout broken for ${PII.email}` }, transcript: [], turn: 1, maxTurns: 6 });
-    expect(t1.redactedTasks).toBe(3);
+    expect(t1.redactedTasks).toBe(2);
     expect(JSON.stringify(t1)).not.toContain(PII.email);
   });
 
@@ -389,7 +397,7 @@ describe('brain selection', () => {
     const { brainTurn } = createBrainActivities(loadConfig({}));
     const r = await brainTurn({ incident, transcript: [], turn: 1, maxTurns: 6 });
     expect(r.mode).toBe('offline');
-    expect(r.dispatches).toHaveLength(3);
+    expect(r.dispatches).toHaveLength(2);
   });
 });
 

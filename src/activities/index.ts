@@ -2,12 +2,14 @@ import type { Config } from '../config';
 import { createBrainActivities } from './brain';
 import { createSandboxActivities, type SandboxActivityDeps } from './sandbox';
 import { createScenarioActivities } from './scenario';
+import { createSessionActivities, type SessionActivityDeps } from './session';
 
 /** Every activity the worker registers, wired to this worker's configuration and driver. */
-export function createActivities(deps: SandboxActivityDeps & { config: Config }) {
+export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps & { config: Config }) {
   return {
     ...createScenarioActivities(),
     ...createSandboxActivities(deps),
     ...createBrainActivities(deps.config),
+    ...createSessionActivities(deps),
   };
 }

@@ -97,7 +97,7 @@ const RULES: Rule[] = [
     kind: 'card_token',
     // Stripe-style object ids. A digit (or real length) is required so error codes such as
     // card_declined or pm_expired survive: they are evidence, not PII.
-    re: /\b(?:tok|card|pm|src|cus|ba|seti|pi|btok|ctok)_(?=[A-Za-z0-9]*\d|[A-Za-z0-9]{16})[A-Za-z0-9]{6,}\b/g,
+    re: /\b(?:tok|card|pm|src|cus|ba|seti|pi|btok|ctok)_(?=[A-Za-z0-9_]*\d|[A-Za-z0-9_]{16})[A-Za-z0-9_]{6,}\b/g,
     replace: () => tag('card_token'),
   },
   {

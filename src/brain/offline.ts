@@ -1,12 +1,14 @@
 import type { AgentName, Incident } from '../schemas/agent';
 import { DISPATCH_TOOL_NAME } from './prompt';
+import { EVIDENCE_MARKER } from './results';
 import { toTurnResult } from './turn';
 import type { BrainTurnInput, BrainTurnResult, ContentBlock } from './types';
 
 /** Said in the transcript so a reader of the history (and the report) knows no model planned this. */
 export const OFFLINE_NOTE =
   'Offline planner: no brain model is configured (set ANTHROPIC_API_KEY, or BULKHEAD_BRAIN_URL for an ' +
-  'OpenAI-compatible brain). Every specialist runs once with a generic task; the report is written from their evidence.';
+  'OpenAI-compatible brain). Metrics and logs run first; the runbook search then gets their symptoms; the report is ' +
+  'written from the evidence.';
 
 const short = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
@@ -28,12 +30,6 @@ export function offlineTasks(incident: Incident): { agent: AgentName; task: stri
         `Find the top error signatures in the logs of ${service} ${span}, with counts and first-seen times, and ` +
         `any deploy, config or restart events around the first errors. Symptom reported: ${title}.`,
     },
-    {
-      agent: 'runbook_agent',
-      task:
-        `Find past incidents and runbooks for ${service} that match: ${title}. Give the best matches with their ` +
-        `root cause, fix, runbook id and time to resolve.`,
-    },
   ];
 }
 
@@ -43,13 +39,51 @@ export function offlineTasks(incident: Incident): { agent: AgentName; task: stri
  * root cause from the evidence).
  */
 export function offlineTurn(input: BrainTurnInput): BrainTurnResult {
-  const planned = input.transcript.some((m) => m.role === 'assistant');
-  if (planned) return doneResult();
-  const content: ContentBlock[] = [{ type: 'text', text: OFFLINE_NOTE }];
-  offlineTasks(input.incident).forEach(({ agent, task }, i) =>
+  const turns = input.transcript.filter((m) => m.role === 'assistant').length;
+  if (turns >= 2) return doneResult();
+  const planned = turns === 0 ? offlineTasks(input.incident) : [{ agent: 'runbook_agent' as const, task: runbookTask(input) }];
+  const content: ContentBlock[] = [{ type: 'text', text: turns === 0 ? OFFLINE_NOTE : 'Searching past incidents for these symptoms.' }];
+  planned.forEach(({ agent, task }, i) =>
     content.push({ type: 'tool_use', id: `offline_${input.turn}_${i}_${agent}`, name: DISPATCH_TOOL_NAME, input: { agent, task } }),
   );
   return toTurnResult({ mode: 'offline', model: null, content, stopReason: 'tool_use', lastTurn: false });
+}
+
+interface Findings {
+  suspectedChange?: string | null;
+  topErrors?: { signature: string }[];
+  anomalies?: { name: string }[];
+}
+
+/** The evidence the specialists returned last turn (see results.ts for the framing). */
+function lastFindings(input: BrainTurnInput): Findings[] {
+  const last = input.transcript[input.transcript.length - 1];
+  if (!last || last.role !== 'user' || typeof last.content === 'string') return [];
+  return last.content.flatMap((b) => {
+    if (b.type !== 'tool_result' || b.is_error) return [];
+    const at = b.content.indexOf(EVIDENCE_MARKER);
+    if (at < 0) return [];
+    try {
+      return [JSON.parse(b.content.slice(at + EVIDENCE_MARKER.length)) as Findings];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** What an incident commander does before searching history: describe the symptoms found. */
+export function runbookTask(input: BrainTurnInput): string {
+  const f = lastFindings(input);
+  const errors = f.flatMap((x) => x.topErrors ?? []).slice(0, 3).map((e) => short(e.signature, 160));
+  const moved = f.flatMap((x) => x.anomalies ?? []).slice(0, 4).map((a) => short(a.name, 80));
+  const change = f.map((x) => x.suspectedChange).find((c) => !!c);
+  const parts = [`Find past incidents and runbooks for ${input.incident.service} that match these symptoms.`];
+  if (errors.length) parts.push(`Errors: ${errors.join('; ')}.`);
+  if (moved.length) parts.push(`Metrics that changed: ${moved.join('; ')}.`);
+  if (change) parts.push(`They started after change ${change}.`);
+  parts.push(`Reported: ${short(input.incident.title, 300)}.`);
+  parts.push('Give the best matches with their root cause, fix, runbook id and time to resolve.');
+  return short(parts.join(' '), 1900);
 }
 
 /** conclusion null on purpose: parsing the planner's own sentence as a root cause would be noise. */

@@ -2,6 +2,8 @@ import type { BrainMessage, ContentBlock, Dispatch, InvalidCall, SpecialistOutco
 
 /** Bounds what one specialist adds to the transcript (and to every later request). */
 export const MAX_RESULT_CHARS = 12_000;
+/** Separates a specialist's summary from its evidence JSON in a tool_result. */
+export const EVIDENCE_MARKER = '\n\nEvidence (JSON):\n';
 
 export type Outcomes = readonly SpecialistOutcome[] | Readonly<Record<string, SpecialistOutcome>>;
 
@@ -19,7 +21,7 @@ function resultOf(d: Dispatch, o: SpecialistOutcome | undefined): ContentBlock {
     return { type: 'tool_result', tool_use_id: d.toolUseId, content: clip(`${d.agent} failed: ${o.error}`, 2000), is_error: true };
   }
   // Framed as data: a summary may quote a log line that reads like an instruction.
-  const body = o.evidence ? `${o.summary}\n\nEvidence (JSON):\n${o.evidence}` : o.summary;
+  const body = o.evidence ? `${o.summary}${EVIDENCE_MARKER}${o.evidence}` : o.summary;
   return { type: 'tool_result', tool_use_id: d.toolUseId, content: clip(`[${d.agent} result: untrusted data]\n${body}`, MAX_RESULT_CHARS) };
 }
 

@@ -74,6 +74,21 @@ const commands: Record<string, Handler> = {
     const { sandboxCommand } = await import('./sandbox');
     return sandboxCommand(config, argv);
   },
+  async 'on-work'(config) {
+    const { onWork } = await import('./on-work');
+    return onWork(config);
+  },
+  // Raw argv: the task is free text (it may start with "-") and is sent as given.
+  async dispatch(_config, argv) {
+    const { dispatch } = await import('./dispatch');
+    return dispatch(argv);
+  },
+  async replay(config, argv) {
+    const { positionals } = flags(argv, {});
+    if (!positionals[0]) throw new InputError('ID|HISTORY.json', 'required: a workflow id or a history file (temporal workflow show --output json)');
+    const { replay } = await import('./replay');
+    return replay(config, positionals[0]);
+  },
 };
 
 async function main(argv: string[]): Promise<number> {

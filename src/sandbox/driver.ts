@@ -1,11 +1,10 @@
-import type { AgentName } from '../schemas/agent';
-import type { ResolvedPolicy } from '../schemas/policy';
+import type { ResolvedPolicy, SandboxRole } from '../schemas/policy';
 
 /** What a sandbox is created with. Filesystem rules are fixed at creation; network is live. */
 export interface SandboxSpec {
   /** Chosen by the caller (deterministic per workflow run), so create is idempotent on retry. */
   id: string;
-  agent: AgentName;
+  agent: SandboxRole;
   /** The workflow that owns this sandbox; the reaper deletes sandboxes whose owner is closed. */
   owner: string;
   /** Host paths readable inside the sandbox, read-only, at the same path. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { AgentName, Sources } from '../schemas/agent';
-import { Policy, type Endpoint, type ResolvedEndpoint, type ResolvedPolicy } from '../schemas/policy';
+import type { Sources } from '../schemas/agent';
+import { Policy, type Endpoint, type ResolvedEndpoint, type ResolvedPolicy, type SandboxRole } from '../schemas/policy';
 
 /** An invalid policy is permanent: retrying cannot fix a file. The message names the field. */
 export class PolicyError extends Error {
@@ -30,7 +30,7 @@ export function parsePolicy(text: string, source: string): Policy {
   return r.data;
 }
 
-export async function loadPolicy(agent: AgentName, dir = POLICY_DIR): Promise<Policy> {
+export async function loadPolicy(agent: SandboxRole, dir = POLICY_DIR): Promise<Policy> {
   const file = path.join(dir, `${agent}.yaml`);
   let text: string;
   try {

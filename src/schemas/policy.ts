@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { AgentName } from './agent';
+import { AGENTS } from './agent';
+
+/**
+ * Who a sandbox is for: one of the specialists, or the Managed Agents session (ant mode), which
+ * runs `ant beta:worker run` and reaches the Anthropic API and its own dispatch endpoint only.
+ */
+export const SandboxRole = z.enum([...AGENTS, 'session']);
+export type SandboxRole = z.infer<typeof SandboxRole>;
 
 /**
  * deploy/policies/<agent>.yaml: the single source of truth for an agent's sandbox.
@@ -9,7 +16,7 @@ import { AgentName } from './agent';
 export const Endpoint = z
   .object({
     name: z.string().regex(/^[a-z0-9_-]+$/),
-    target: z.enum(['model', 'prometheus', 'loki', 'anthropic', 'registry']).optional(),
+    target: z.enum(['model', 'prometheus', 'loki', 'anthropic', 'registry', 'dispatch']).optional(),
     host: z.string().optional(),
     port: z.number().int().min(1).max(65535).optional(),
     protocol: z.enum(['tcp', 'rest', 'websocket', 'sql']).default('rest'),
@@ -26,7 +33,7 @@ export type Endpoint = z.infer<typeof Endpoint>;
 
 export const Policy = z.object({
   version: z.literal(1),
-  agent: AgentName,
+  agent: SandboxRole,
   filesystem: z.object({
     /** Data mounts by name, read-only: logs | runbooks. */
     read_only: z.array(z.enum(['logs', 'runbooks'])).default([]),
@@ -55,7 +62,7 @@ export const ResolvedEndpoint = z.object({
 export type ResolvedEndpoint = z.infer<typeof ResolvedEndpoint>;
 
 export const ResolvedPolicy = z.object({
-  agent: AgentName,
+  agent: SandboxRole,
   phase: z.enum(['install', 'run']),
   endpoints: z.array(ResolvedEndpoint),
   readOnly: z.array(z.string()),

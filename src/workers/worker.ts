@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../activities';
@@ -25,12 +26,14 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
   const driver = opts.driver ?? (await createDriver(config));
   let bundle: Promise<string> | undefined;
   const connection = await NativeConnection.connect({ address: opts.address });
+  // Session dispatch endpoints turn sandbox requests into Updates through this client.
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? config.BULKHEAD_TASK_QUEUE,
     workflowsPath: WORKFLOWS,
-    activities: createActivities({ driver, config, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) }),
+    activities: createActivities({ driver, config, client, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) }),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? config.BULKHEAD_MAX_SANDBOXES * 2,
     // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
     shutdownGraceTime: '10s',

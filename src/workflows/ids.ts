@@ -31,3 +31,9 @@ export function baseOf(sandboxId: string): string | null {
 
 export const investigationId = (incidentId: string) => `incident-${incidentId}`;
 export const specialistId = (parentId: string, agent: AgentName, n: number) => `${parentId}/${agent}-${n}`;
+
+/** Managed Agents session ids become workflow ids, sandbox names and a file name: keep them plain. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const sessionWorkflowId = (sessionId: string) => `session-${sessionId}`;
+/** Like sandboxBase, for the session sandbox that runs `ant beta:worker run`. */
+export const sessionSandboxBase = (workflowId: string, runId: string) => `bh-session-${fnv1a(`${workflowId}/${runId}`)}`;

@@ -1,3 +1,4 @@
 // The worker bundles this file: only deterministic workflow code is reachable from here.
 export { investigateIncident } from './investigate';
 export { runSpecialist } from './specialist';
+export { managedSession } from './session';

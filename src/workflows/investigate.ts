@@ -47,10 +47,22 @@ function describe(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-/** Only what the brain needs to correlate: the redacted summary and the structured evidence. */
+/**
+ * Only what the brain needs to correlate: the redacted summary and the headline evidence, kept
+ * small because every later brain request carries it again.
+ */
 function outcomeOf(out: SpecialistOutput) {
   if (out.status === 'completed' && out.result) {
-    return { ok: true as const, summary: out.result.summary, evidence: JSON.stringify(out.result.evidence) };
+    const e = out.result.evidence;
+    const headline = {
+      onset: e.onset,
+      suspectedChange: e.suspectedChange,
+      changes: e.changes.slice(0, 5),
+      topErrors: e.topErrors.slice(0, 5),
+      anomalies: e.anomalies.slice(0, 6).map(({ name, onset, before, after, unit }) => ({ name, onset, before, after, unit })),
+      matchedIncidents: e.matchedIncidents.slice(0, 3),
+    };
+    return { ok: true as const, summary: out.result.summary, evidence: JSON.stringify(headline) };
   }
   return { ok: false as const, error: out.error ?? 'specialist failed' };
 }

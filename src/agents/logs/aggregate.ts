@@ -1,6 +1,6 @@
 import { detectChange, dedupeChanges, type Change } from './changes';
 import { detectLevel, parseJsonLine, SEVERITY, type Level } from './levels';
-import { messageOf, signatureOf } from './mask';
+import { groupingKey, messageOf, signatureOf } from './mask';
 import type { LogRecord } from './record';
 import { minuteOf, SignatureTable } from './signatures';
 
@@ -23,13 +23,15 @@ export class LogAggregate {
     const json = parseJsonLine(rec.line);
     const level = detectLevel(rec, json);
     this.levels[level]++;
-    const change = detectChange(rec, level, json, messageOf(rec.line, json));
+    // logfmt fields (flag=..., version=...) name the change, so only JSON lines are reduced to their message.
+    const change = detectChange(rec, level, json, json ? messageOf(rec.line, json) : rec.line);
     if (change) {
       this.rawChanges.push(change);
       return;
     }
     if (SEVERITY[level] < SEVERITY.warn) return;
-    this.table.add(signatureOf(rec.line, json), level, rec.ts);
+    const sig = signatureOf(rec.line, json);
+    this.table.add(sig, level, rec.ts, groupingKey(sig));
     const m = minuteOf(rec.ts);
     this.problemPerMinute.set(m, (this.problemPerMinute.get(m) ?? 0) + 1);
     const first = this.problemFirstTs.get(m);

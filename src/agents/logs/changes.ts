@@ -54,12 +54,14 @@ const STOP = new Set(['is', 'was', 'has', 'been', 'set', 'to', 'the', 'a', 'an',
 function flagId(text: string, json: Record<string, unknown> | null): string | null {
   const f = field(json, 'flag', 'flag_key', 'flagKey', 'feature', 'feature_flag', 'key', 'name');
   if (f) return f;
+  const kv = /\b(?:flag|flag_?key|feature|key|name)\s*[=:]\s*["'`]?([\w.:/-]+)/i.exec(text);
+  if (kv) return kv[1]!;
   const quoted = /(?:flag|toggle|feature)s?\b[^"'`]{0,20}["'`]([\w.:/-]+)["'`]/i.exec(text);
   if (quoted) return quoted[1]!;
   const after = /(?:flag|toggle|feature)s?\b\s*[:=]?\s*((?:[\w.:/-]+\s*){1,3})/i.exec(text);
   if (after) for (const t of after[1]!.split(/\s+/)) if (t && !STOP.has(t.toLowerCase()) && /[\w]/.test(t)) return t;
-  const kv = /\b([\w.-]*(?:enabled|enable|flag)[\w.-]*)\s*[=:]\s*(?:true|false|on|off)/i.exec(text);
-  return kv ? kv[1]! : null;
+  const bool = /\b([\w.-]*(?:enabled|enable|flag)[\w.-]*)\s*[=:]\s*(?:true|false|on|off)/i.exec(text);
+  return bool ? bool[1]! : null;
 }
 
 function configId(text: string, json: Record<string, unknown> | null): string | null {
@@ -71,12 +73,17 @@ function configId(text: string, json: Record<string, unknown> | null): string | 
   return kv ? kv[1]! : null;
 }
 
+const POD_LIFECYCLE = /\b(Pulled|Pulling|Scheduled|Started|Created|Killing|BackOff|Unhealthy|OOMKilled|Evicted|SuccessfulCreate|SuccessfulDelete)\b/;
+
+/** A service reading its flags is not anyone changing them. */
+const FLAG_READ = /\b(?:flags?|toggles?) (?:loaded|evaluated|initiali[sz]ed|refreshed|fetched|synced|cached|read)\b/i;
+
 const RE = {
   rollback: /\b(roll(?:ed|ing)?[ -]?back|rollback|revert(?:ed|ing)?)\b/i,
   deployStrong: /\b(deploy(?:ed|ing)?|deployment (?:started|complete|completed|finished|succeeded|updated|rolled out|progressing|of)|rolling update|rollout|rolled out|rolling out|canary (?:started|promoted|deployed))\b/i,
   deployWeak: /\b(releas(?:e|ed|ing)|upgrad(?:e|ed|ing)|image (?:updated|changed|set|pulled)|new version|promot(?:e|ed|ing)|pulled image|successfully pulled)\b/i,
   config: /\b(config\s?maps?|configuration|config|settings?|secret)\b[^.]{0,60}\b(chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied)|appl(?:y|ied)|reload(?:ed)?|patch(?:ed)?|edit(?:ed)?|rolled out|pushed)\b|\b(chang(?:e|ed)|updat(?:e|ed)|modified|applied|reloaded|patched|edited)\b[^.]{0,40}\b(config\s?maps?|configuration|config)\b/i,
-  flag: /\b(feature[ _-]?flags?|feature[ _-]?toggles?|flags?|toggles?)\b[^\n]{0,80}\b(enabled|disabled|turned (?:on|off)|switched|flipped|toggled|changed|set to|rolled out|rollout|percentage|true|false|on|off|\d+%)\b/i,
+  flag: /\b(feature[ _-]?flags?|feature[ _-]?toggles?|flags?|toggles?)\b[^\n]{0,80}(?:\b(enabled|disabled|turned (?:on|off)|switched|flipped|toggled|changed|updated|modified|created|set to|rolled out|rollout|percentage|targeting|variant|true|false|on|off)\b|\d+%)/i,
   scale: /\b(scaled (?:up|down)|scaling (?:up|down)|scaled replica ?set|autoscal\w*|horizontal ?pod ?autoscaler|replicas? (?:changed|set|updated|from|to)|desired replicas)\b/i,
 };
 
@@ -93,7 +100,8 @@ export function detectChange(rec: LogRecord, level: Level, json: Record<string, 
   const mk = (kind: Change['kind'], id: string | null): Change => ({ ts: rec.ts, kind, id: id ? redactText(id) : null, description: desc });
 
   if (RE.rollback.test(text) || /rollback/.test(jsonKind)) return mk('rollback', deployId(text, json));
-  if (RE.flag.test(text) || /flag|toggle/.test(jsonKind)) {
+  const flagStream = Object.values(rec.labels).some((v) => /^(feature-?flags?|flags|flagd|launchdarkly|unleash|split|flagsmith|growthbook)$/i.test(v));
+  if ((RE.flag.test(text) || /flag|toggle/.test(jsonKind) || flagStream) && !FLAG_READ.test(text)) {
     const id = flagId(text, json);
     if (id || fromChangeStream) return mk('feature_flag', id);
   }
@@ -105,9 +113,14 @@ export function detectChange(rec: LogRecord, level: Level, json: Record<string, 
   const id = deployId(text, json);
   if (RE.deployStrong.test(text) || /deploy|rollout|release/.test(jsonKind)) return mk('deploy', id);
   if (RE.deployWeak.test(text) && id && /\d/.test(id)) return mk('deploy', id);
-  if (fromChangeStream && id) return mk('deploy', id);
+  // Pod lifecycle events (image pulled, container started) follow a rollout; they are not changes of their own.
+  if (fromChangeStream && id && !POD_LIFECYCLE.test(text)) return mk('deploy', id);
   return null;
 }
+
+/** checkout-service-v2.14.3, checkout-service:v2.14.3 and checkout-service@2.14.3 name one artifact. */
+const canonicalId = (id: string) => id.toLowerCase().replace(/[-_:@]v?(?=\d+\.\d)/, '@');
+const sameId = (a: string | null, b: string | null) => a === b || (a !== null && b !== null && canonicalId(a) === canonicalId(b));
 
 /**
  * One event per change: a rollout logs "started", "progressing", "complete" for the same version;
@@ -118,7 +131,7 @@ export function dedupeChanges(changes: Change[]): Change[] {
   const out: Change[] = [];
   for (const c of sorted) {
     const window = c.id ? 30 * 60_000 : 5 * 60_000;
-    const dup = out.find((o) => o.kind === c.kind && o.id === c.id && c.ts - o.ts <= window);
+    const dup = out.find((o) => o.kind === c.kind && sameId(o.id, c.id) && c.ts - o.ts <= window);
     if (!dup) out.push(c);
   }
   return out;

@@ -27,13 +27,20 @@ const MASKS: [RegExp, string][] = [
   [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
   [/\bv?\d+\.\d+\.\d+(?:[-+.][\w.]+)?\b/g, '<version>'],
   [/(?<![\w.])\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b/gi, '<dur>'],
+  // Random-looking ids behind a short prefix even without digits: ord_BUJCXFKBNN, msg_VSIiEayk...
+  [/\b([a-z]{2,6}_)(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{8,}\b/g, '$1<id>'],
+  // Kubernetes pod names: <replicaset hash>-<5 random chars>, letters only or not.
+  [/(<hex>|\b[a-f0-9]{8,10})-[a-z0-9]{5}\b/g, '<hex>-<id>'],
+  // A value after key= or key: is an id whatever its shape, so order=1234 and order=ab12 group together.
+  [/([=:]\s?)(?=[\w.-]*\d)[\w.-]+/g, '$1<id>'],
   // Tokens mixing letters and digits are ids (order_8f3a2, req-12345, pod-7d9f8): keep a leading word.
   [/\b([A-Za-z]+[-_:#/])?((?=[A-Za-z0-9]*\d)[A-Za-z0-9]+)\b/g, '\u0001$1\u0002$2'],
 ];
 
 function maskIdToken(s: string): string {
   return s.replace(/\u0001([^\u0002]*)\u0002([A-Za-z0-9]+)/g, (_m, prefix: string, tok: string) =>
-    `${prefix}${/^\d+$/.test(tok) ? '<n>' : /^\d+[a-z]*$/i.test(tok) && prefix === '' ? '<n>' : '<id>'}`,
+    // Prefixed (ord_123, ord_ab1) is always an id; a bare number is a count or size.
+    `${prefix}${prefix === '' && /^\d+$/.test(tok) ? '<n>' : '<id>'}`,
   );
 }
 
@@ -58,7 +65,7 @@ export function maskMessage(msg: string): string {
 }
 
 const LEADING_TS = /^\s*\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?\s*/;
-const LEADING_LEVEL = /^\[?(?:FATAL|CRITICAL|CRIT|PANIC|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)\]?:?\s+/i;
+const LEADING_LEVEL = /^\[?\s*(?:FATAL|CRITICAL|CRIT|PANIC|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)\b\s*\]?:?\s*/i;
 const LEVEL_KV = /\b(?:level|lvl|severity)\s*=\s*"?\w+"?\s*/gi;
 const FRAME = /\bat [\w$.<>]+\(([\w$-]+\.\w+:\d+)\)|File "[^"]*?([\w-]+\.py)", line (\d+)/;
 
@@ -77,6 +84,7 @@ export function messageOf(line: string, json: Record<string, unknown> | null): s
     }
     if (parts.length) msg = parts.join(': ');
   }
+  if (!json) msg = logfmtMessage(msg) ?? msg;
   const [first, ...rest] = msg.split(/\r?\n/);
   let head = (first ?? '').replace(LEADING_TS, '').replace(LEADING_LEVEL, '').replace(LEVEL_KV, '');
   if (rest.length) {
@@ -87,7 +95,31 @@ export function messageOf(line: string, json: Record<string, unknown> | null): s
   return head.trim() || line.slice(0, 200);
 }
 
+const LOGFMT_FIELD = (key: string) => new RegExp(`(?:^|\\s)${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`);
+
+/**
+ * logfmt lines (level=error msg="..." user=... took=...): the message is msg plus any err
+ * field, as for JSON lines; the other fields are per-request context, not the failure's shape.
+ */
+function logfmtMessage(line: string): string | null {
+  const parts: string[] = [];
+  for (const key of ['msg', 'message', 'error', 'err']) {
+    const m = LOGFMT_FIELD(key).exec(line);
+    const v = m ? (m[1] ?? m[2])?.replace(/\\"/g, '"') : undefined;
+    if (v && !parts.some((p) => p.includes(v))) parts.push(v);
+  }
+  return parts.length ? parts.join(': ') : null;
+}
+
 export const MAX_SIGNATURE_CHARS = 240;
+
+/**
+ * What lines are grouped by: the signature without its key=value pairs, since requests add
+ * optional context fields (customer=, card=) that do not change what failed.
+ */
+export function groupingKey(signature: string): string {
+  return signature.replace(/\s?[\w.-]+=(?:"[^"]*"|'[^']*'|\S+)/g, '').replace(/\s+/g, ' ').trim();
+}
 
 export function signatureOf(line: string, json: Record<string, unknown> | null): string {
   const s = maskMessage(messageOf(line, json));

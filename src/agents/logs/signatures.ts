@@ -20,12 +20,12 @@ const OVERFLOW = '<other signatures>';
 export class SignatureTable {
   readonly byKey = new Map<string, SignatureStats>();
 
-  add(signature: string, level: Level, ts: number): void {
-    let key = `${signature}`;
+  /** `key` groups; `signature` is what is shown (the first line's masked text). */
+  add(signature: string, level: Level, ts: number, key: string = signature): void {
     if (!this.byKey.has(key) && this.byKey.size >= MAX_SIGNATURES) key = OVERFLOW;
     let s = this.byKey.get(key);
     if (!s) {
-      s = { signature: key, level, count: 0, firstSeen: ts, lastSeen: ts, perMinute: new Map() };
+      s = { signature: key === OVERFLOW ? OVERFLOW : signature, level, count: 0, firstSeen: ts, lastSeen: ts, perMinute: new Map() };
       this.byKey.set(key, s);
     }
     s.count++;

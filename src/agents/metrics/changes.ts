@@ -1,9 +1,10 @@
 /**
  * Baseline-versus-incident comparison of one time series.
  *
- * The baseline band is the baseline median ± max(4 robust sigmas, 10% of the median). The onset is
- * the first point after the baseline that leaves the band and stays out on the same side for the
- * next two steps (one noisy scrape is not an onset). "After" is the median of the out-of-band
+ * The baseline band is the baseline median ± max(4 robust sigmas, 10% of the median), widened to
+ * the baseline's own 1st-99th percentiles. The onset is the first point after the baseline that
+ * leaves the band, stays out on the same side for the next two steps (one noisy scrape is not an
+ * onset) and from where the series spends at least half its remaining time out of the band. "After" is the median of the out-of-band
  * points from the onset on: the level the series moved to, not a single spike. The score grows
  * with the relative change and the robust z-score (both log-damped) and is weighted by how
  * persistently the series stayed out of the band.
@@ -36,6 +37,48 @@ export const median = (xs: number[]) => quantile(xs, 0.5);
 
 const NONE: Change = { before: null, after: null, peak: null, onset: null, direction: null, score: 0, relChange: 0, persistence: 0, baselinePoints: 0 };
 const MIN_BASELINE = 6;
+/** Out-of-band points an excursion needs before it can date a change. */
+const MIN_EPISODE = 4;
+/** In-band points that end an excursion (shorter dips back are part of it). */
+const EPISODE_GAP = 4;
+
+interface Episode {
+  side: number;
+  start: number;
+  end: number;
+  out: number;
+}
+
+/**
+ * Excursions out of the band: they start with `persist`+1 consecutive points on one side and
+ * end after EPISODE_GAP points that are not on that side.
+ */
+export function findEpisodes(sides: number[], persist: number): Episode[] {
+  const episodes: Episode[] = [];
+  let i = 0;
+  while (i < sides.length) {
+    const s = sides[i];
+    const run = sides.slice(i, i + persist + 1);
+    if (s === 0 || run.length < persist + 1 || !run.every((x) => x === s)) {
+      i++;
+      continue;
+    }
+    let end = i;
+    let out = 0;
+    let gap = 0;
+    let j = i;
+    for (; j < sides.length && gap < EPISODE_GAP; j++) {
+      if (sides[j] === s) {
+        out++;
+        end = j;
+        gap = 0;
+      } else gap++;
+    }
+    episodes.push({ side: s, start: i, end, out });
+    i = end + 1;
+  }
+  return episodes;
+}
 /** Below this relative change a persistent shift is still not worth the commander's attention. */
 export const MIN_REL_CHANGE = 0.15;
 
@@ -66,33 +109,42 @@ export function analyze(points: Point[], opts: AnalyzeOptions): Change {
   const scaleAll = Math.max(...points.map(([, v]) => Math.abs(v)), 1e-12);
   const tiny = 1e-6 * scaleAll;
   const half = Math.max(4 * sigma, 0.1 * Math.abs(center), tiny);
-  const side = (v: number) => (v > center + half ? 1 : v < center - half ? -1 : 0);
+  // Quantised or skewed baselines (counts of rare errors) have MAD 0 but still wander: the band
+  // always covers what the baseline itself did, except its most extreme 1%.
+  const hi = Math.max(center + half, quantile(bv, 0.99));
+  const lo = Math.min(center - half, quantile(bv, 0.01));
+  const side = (v: number) => (v > hi ? 1 : v < lo ? -1 : 0);
 
-  const persist = opts.persistSteps ?? 2;
-  let onsetIdx = -1;
-  for (let i = 0; i < rest.length; i++) {
-    const s = side(rest[i][1]);
-    if (s === 0) continue;
-    const run = rest.slice(i, i + persist + 1);
-    if (run.length === persist + 1 && run.every(([, v]) => side(v) === s)) {
-      onsetIdx = i;
-      break;
-    }
-  }
+  const episodes = findEpisodes(rest.map(([, v]) => side(v)), opts.persistSteps ?? 2);
   const before = center;
-  if (onsetIdx < 0) return { ...NONE, before, after: median(rest.map(([, v]) => v)), baselinePoints: base.length };
-
-  const dir = side(rest[onsetIdx][1]);
-  const post = rest.slice(onsetIdx);
-  const out = post.filter(([, v]) => side(v) === dir).map(([, v]) => v);
+  const unchanged = { ...NONE, before, after: median(rest.map(([, v]) => v)), baselinePoints: base.length };
+  if (!episodes.length) return unchanged;
+  // The largest excursion says which way the series went; the first substantial one on that
+  // side says when. A lone wobble before it, or on the other side, does not date the change.
+  const main = episodes.reduce((m, e) => (e.out > m.out ? e : m));
+  const same = episodes.filter((e) => e.side === main.side && e.out >= MIN_EPISODE);
+  if (!same.length) return unchanged;
+  const last = same[same.length - 1];
+  const dir = main.side;
+  const density = (e: Episode) => {
+    const span = rest.slice(e.start, last.end + 1);
+    return span.filter(([, v]) => side(v) === dir).length / span.length;
+  };
+  // Earlier excursions join the change only if it is mostly out of band from there on.
+  const first = same.find((e) => e === main || density(e) >= 0.7) ?? main;
+  const span = rest.slice(first.start, last.end + 1);
+  const out = span.filter(([, v]) => side(v) === dir).map(([, v]) => v);
   const after = median(out);
   const peak = dir > 0 ? Math.max(...out) : Math.min(...out);
   const delta = Math.abs(after - before);
   const relChange = Math.min(delta / Math.max(Math.abs(before), 0.01 * Math.abs(after), tiny), 100);
   const z = Math.min(delta / Math.max(sigma, 0.02 * Math.abs(before), tiny), 100);
-  const persistence = out.length / post.length;
+  const persistence = out.length / span.length;
+  // Short excursions count, but less than a shift that lasts (12 points: 3-6 minutes).
+  const duration = Math.min(1, out.length / 12);
   const credible = relChange >= MIN_REL_CHANGE && persistence >= 0.5;
-  const score = credible ? persistence * (Math.log1p(relChange) + 0.5 * Math.log1p(z)) : 0;
+  const score = credible ? persistence * duration * (Math.log1p(relChange) + 0.5 * Math.log1p(z)) : 0;
+  const onsetIdx = first.start;
   return {
     before,
     after,
@@ -112,4 +164,35 @@ export function fillZeros(points: Point[], start: number, end: number, step: num
   const out: Point[] = [];
   for (let t = start; t <= end + 1e-9; t += step) out.push([t, have.get(Math.round(t)) ?? 0]);
   return out;
+}
+
+/**
+ * Sparse event counters (restarts, OOM kills, failovers) never hold a level long enough for
+ * `analyze`: a handful of increments make short rate blips. Integrating the rate recovers the
+ * event counts; baseline and incident are compared per unit of time.
+ */
+export function analyzeEvents(points: Point[], opts: { baselineEnd: number; step: number }): Change {
+  const base = points.filter(([t]) => t < opts.baselineEnd);
+  const rest = points.filter(([t]) => t >= opts.baselineEnd);
+  if (base.length < MIN_BASELINE || rest.length < 3) return NONE;
+  const events = (ps: Point[]) => ps.reduce((s, [, v]) => s + v * opts.step, 0);
+  const restSpan = rest.length * opts.step;
+  // Events are whole; the integral of a sampled rate is only close to the count.
+  const before = Math.round((events(base) / (base.length * opts.step)) * restSpan);
+  const after = Math.round(events(rest));
+  if (after < 2 || after < 3 * before + 1) return { ...NONE, before, after, baselinePoints: base.length };
+  const baseMax = Math.max(0, ...base.map(([, v]) => v));
+  const first = rest.find(([, v]) => v > baseMax * 1.5 && v > 0);
+  const score = 0.8 * Math.min(3, Math.log1p(after - before));
+  return {
+    before,
+    after,
+    peak: after,
+    onset: first ? first[0] : null,
+    direction: 'up',
+    score,
+    relChange: Math.min((after - before) / Math.max(before, 1), 100),
+    persistence: 1,
+    baselinePoints: base.length,
+  };
 }

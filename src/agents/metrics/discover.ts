@@ -21,6 +21,10 @@ export interface Family {
   help?: string;
   /** Sample names present, e.g. x_bucket, x_sum, x_count. */
   samples: string[];
+  /** The incident's service, or a neighbour found by namespace, shared label value or the incident text. */
+  scope: 'service' | 'related';
+  /** For related families, who they belong to (e.g. service="elasticsearch"). */
+  owner?: string;
 }
 
 export interface Discovery {
@@ -29,10 +33,14 @@ export interface Discovery {
   families: Family[];
   seriesCount: number;
   warnings: string[];
+  /** Every label's values in the range (discovery already paid for them; related.ts reuses them). */
+  labelValues: Map<string, string[]>;
+  /** The service's own series, for finding its neighbours. */
+  series: Labels[];
 }
 
-const IDENTITY = ['service', 'job', 'app', 'service_name', 'application', 'app_kubernetes_io_name', 'k8s_app', 'deployment', 'container'];
-const WORKLOAD = [
+export const IDENTITY = ['service', 'job', 'app', 'service_name', 'application', 'app_kubernetes_io_name', 'k8s_app', 'deployment', 'container'];
+export const WORKLOAD = [
   ...IDENTITY,
   'pod', 'pod_name', 'container_name', 'kubernetes_pod_name', 'replicaset', 'statefulset', 'daemonset', 'instance', 'exported_job', 'exported_service',
 ];
@@ -113,7 +121,15 @@ export async function discover(prom: PromClient, service: string, start: number,
   const families = toFamilies(picked, metadata);
   const seriesCount = picked.reduce((n, p) => n + p.series.length, 0);
   if (seriesCount > MAX_SERIES) warnings.push(`service has ${seriesCount} series; only the first ${MAX_SERIES} were considered`);
-  return { matchers: picked.map((p) => p.matcher), how, families, seriesCount, warnings };
+  return {
+    matchers: picked.map((p) => p.matcher),
+    how,
+    families,
+    seriesCount,
+    warnings,
+    labelValues: valuesOf,
+    series: picked.flatMap((p) => p.series),
+  };
 }
 
 function key(s: Labels): string {
@@ -121,7 +137,12 @@ function key(s: Labels): string {
 }
 
 /** Groups sample names into metric families and types them (metadata when scraped, naming conventions otherwise). */
-export function toFamilies(picked: Array<{ matcher: string; series: Labels[] }>, metadata: Record<string, MetricMetadata[]>): Family[] {
+export function toFamilies(
+  picked: Array<{ matcher: string; series: Labels[] }>,
+  metadata: Record<string, MetricMetadata[]>,
+  scope: Family['scope'] = 'service',
+  owner?: string,
+): Family[] {
   const byName = new Map<string, { matcher: string; series: Labels[] }>();
   for (const p of picked) {
     for (const s of p.series) {
@@ -162,6 +183,8 @@ export function toFamilies(picked: Array<{ matcher: string; series: Labels[] }>,
       series: 0,
       help: metadata[base]?.[0]?.help || metadata[n]?.[0]?.help || undefined,
       samples: [],
+      scope,
+      owner,
     };
     f.samples.push(n);
     if (!n.endsWith('_bucket') && !n.endsWith('_sum')) f.series += e.series.length;

@@ -6,6 +6,7 @@ import { iso, round3 } from './format';
 import { findLimit } from './limits';
 import { PromClient, toUnix } from './prom';
 import { buildQueries } from './queries';
+import { findRelated } from './related';
 import { findRollouts } from './rollouts';
 import { dataExtent, scan, scrapeInterval, type Finding, type Range } from './scan';
 import { metricsTools } from './tools';
@@ -17,9 +18,11 @@ import { metricsTools } from './tools';
 
 const BASELINE_SECONDS = 3600;
 const MAX_QUERIES = 150;
-const MAX_ANOMALIES = 10;
+const MAX_ANOMALIES = 12;
 /** Changes this close to the strongest one are credible enough to date the onset. */
 const ONSET_SCORE_FRACTION = 0.5;
+/** A neighbour's change ranks a little below an equal change of the service itself. */
+const RELATED_WEIGHT = 0.8;
 
 function stepFor(seconds: number): number {
   // 15-60 s: fine enough to date an onset to the minute, coarse enough to stay cheap.
@@ -75,7 +78,18 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const range: Range = { start, end, step, baselineEnd: windowStart };
   if (windowStart - start < 6 * step) notes.push('little or no data before the incident window; the first quarter of the range served as baseline');
 
-  let specs = buildQueries(discovery.families, rw.text);
+  const related = await findRelated(
+    prom,
+    discovery,
+    service,
+    [input.incident.title, input.incident.report, input.task].join('\n'),
+    lookStart,
+    windowEnd,
+  );
+  if (related.groups.length) notes.push(`also scanned neighbours: ${related.groups.join('; ')}`);
+  log(`metrics: ${related.families.length} related families (${related.groups.join('; ') || 'none'})`);
+
+  let specs = [...buildQueries(discovery.families, rw.text), ...buildQueries(related.families, rw.text)];
   if (specs.length > MAX_QUERIES) {
     warnings.push(`${specs.length} queries for ${service}; only the first ${MAX_QUERIES} were run`);
     specs = specs.slice(0, MAX_QUERIES);
@@ -83,14 +97,17 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const { findings, errors } = await scan(prom, specs, range, log);
   if (errors.length) warnings.push(...errors.slice(0, 5).map((e) => `query failed: ${e}`));
 
+  for (const f of findings) if (f.spec.scope === 'related') f.change.score *= RELATED_WEIGHT;
   const ranked = findings.filter((f) => f.change.score > 0).sort((a, b) => b.change.score - a.change.score);
   const unchanged = findings.filter((f) => f.change.score === 0);
-  const onset = credibleOnset(ranked);
+  // The onset is when the service's symptoms began; a neighbour's slow drift may start hours earlier.
+  const own = ranked.filter((f) => f.spec.scope === 'service');
+  const onset = credibleOnset(own.length ? own : ranked);
 
   const limits = new Map<Finding, number>();
   for (const f of ranked.slice(0, MAX_ANOMALIES)) {
     if (f.spec.kind !== 'gauge') continue;
-    const limit = await findLimit(prom, f.spec.family, discovery.families, f.change.onset ?? end);
+    const limit = await findLimit(prom, f.spec.family, [...discovery.families, ...related.families].filter((x) => x.scope === f.spec.scope), f.change.onset ?? end);
     if (limit != null) limits.set(f, limit);
   }
   const rollouts = await findRollouts(prom, discovery, range);

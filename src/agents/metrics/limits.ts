@@ -6,7 +6,8 @@ import type { PromClient } from './prom';
  * Siblings are found by naming convention (x_active / x_max, x_used_bytes / x_limit_bytes…).
  */
 
-const USAGE = ['active', 'used', 'busy', 'in_use', 'inuse', 'current', 'usage', 'open', 'pending'];
+// Not 'pending'/'waiting': those queue up beyond the ceiling and are not a share of it.
+const USAGE = ['active', 'used', 'busy', 'in_use', 'inuse', 'current', 'usage', 'open'];
 const LIMIT = ['max', 'limit', 'capacity', 'size', 'total', 'maximum', 'allowed'];
 
 export function limitCandidates(name: string, families: Family[]): Family[] {

@@ -36,14 +36,23 @@ export class PromClient {
     private readonly timeoutMs = 20_000,
   ) {}
 
+  private async send(url: URL, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      // undici hides the useful part (ECONNREFUSED, proxy 403) in `cause`.
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new PromError(`prometheus at ${this.baseUrl} unreachable: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    }
+  }
+
   private async call<T>(path: string, params: Array<[string, string]>): Promise<T> {
-    const url = new URL(`/api/v1/${path}`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const url = new URL(`api/v1/${path}`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     // POST form: long PromQL (regex matchers) would overflow a GET URL.
-    const res = await this.fetchImpl(url, {
+    const res = await this.send(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(params).toString(),
-      signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
     let body: { status?: string; data?: T; error?: string; errorType?: string };
@@ -67,11 +76,11 @@ export class PromClient {
   }
 
   async labelValues(label: string, start: number, end: number, matchers: string[] = []): Promise<string[]> {
-    const url = new URL(`/api/v1/label/${encodeURIComponent(label)}/values`, this.baseUrl);
+    const url = new URL(`api/v1/label/${encodeURIComponent(label)}/values`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const m of matchers) url.searchParams.append('match[]', m);
     url.searchParams.set('start', String(start));
     url.searchParams.set('end', String(end));
-    const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await this.send(url, {});
     const body = (await res.json()) as { status: string; data: string[]; error?: string };
     if (body.status !== 'success') throw new PromError(`prometheus label values ${label}: ${body.error}`);
     return body.data;

@@ -1,4 +1,4 @@
-import type { Family } from './discover';
+import { IDENTITY, WORKLOAD, type Family } from './discover';
 
 /**
  * Turns metric families into the PromQL a person would look at: counters as rates (plus an
@@ -22,6 +22,11 @@ export interface QuerySpec {
    * gauges are unknown when absent.
    */
   zeroWhenAbsent: boolean;
+  /** Labels the query keeps apart (`max by (...)`); scan picks the most changed group. */
+  groupBy?: string[];
+  /** The query for one group, given its label matchers: the PromQL a person can paste. */
+  narrowTo?: (matchers: string) => string;
+  scope: Family['scope'];
 }
 
 const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_code|status_class|http_status_code|grpc_code|grpc_status|outcome|result)$/i;
@@ -37,6 +42,24 @@ export function unitOf(name: string): { unit: string; scale: number } {
   if (/_(ratio|fraction)$/.test(name)) return { unit: '%', scale: 100 };
   if (/_(percent|percentage|pct)$/.test(name)) return { unit: '%', scale: 1 };
   return { unit: '', scale: 1 };
+}
+
+/** Related families carry their owner so "[rabbitmq] …" is not mistaken for the service's own. */
+function title(f: Family, text: string): string {
+  return f.scope === 'related' && f.owner ? `[${f.owner}] ${text}` : text;
+}
+
+const NOT_GROUPING = new Set([...IDENTITY, ...WORKLOAD, 'namespace', 'version', 'goversion', 'uid', 'container_id', 'image', 'image_id', 'node']);
+const MAX_GROUPS = 12;
+
+/**
+ * Labels that split a gauge into things that can fail separately (disk per node, depth per
+ * queue), as opposed to replicas of one thing (pods), which churn on every deploy.
+ */
+export function groupLabels(f: Family): string[] {
+  const labels = Object.entries(f.labels).filter(([l, vs]) => !NOT_GROUPING.has(l) && l !== 'quantile' && vs.length >= 2);
+  const product = labels.reduce((n, [, vs]) => n * vs.length, 1);
+  return labels.length && product <= MAX_GROUPS ? labels.map(([l]) => l) : [];
 }
 
 function sel(f: Family, sample: string, extra = ''): string {
@@ -59,13 +82,15 @@ export function errorLabel(f: Family): { label: string; regex: string } | null {
 export function buildQueries(families: Family[], rateWindow: string): QuerySpec[] {
   const specs: QuerySpec[] = [];
   const W = rateWindow;
-  let hasRatio = false;
+  const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) => specs.push({ ...spec, name: title(f, spec.name), scope: f.scope });
+  // One error ratio per owner: a histogram's _count ratio would repeat the counter's.
+  const ratioOwners = new Set<string>();
   const counters = families.filter((f) => f.type === 'counter');
   for (const f of counters) {
     const { unit, scale } = unitOf(f.name);
     // A counter of seconds (CPU time) becomes seconds per second: cores, not ms.
     const rateUnit = unit === 'ms' ? 'cores' : unit === 'bytes' ? 'bytes/s' : '/s';
-    specs.push({
+    push(f, {
       name: `${f.name} rate`,
       family: f.name,
       kind: 'rate',
@@ -76,14 +101,16 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
     });
     const err = errorLabel(f);
     if (err) {
-      hasRatio = true;
-      specs.push(ratioSpec(f, f.name, err, W));
+      ratioOwners.add(f.owner ?? '');
+      push(f, ratioSpec(f, f.name, err, W));
+      const route = routeLabel(f);
+      if (route) push(f, routeRatioSpec(f, f.name, err, route, W));
     }
   }
   for (const f of families.filter((x) => x.type === 'histogram')) {
     const { unit, scale } = unitOf(f.name);
     const bucket = `${f.name}_bucket`;
-    specs.push({
+    push(f, {
       name: `p99 ${f.name}`,
       family: f.name,
       kind: 'latency',
@@ -93,7 +120,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
       zeroWhenAbsent: false,
     });
     if (f.samples.includes(`${f.name}_count`)) {
-      specs.push({
+      push(f, {
         name: `${f.name} throughput`,
         family: f.name,
         kind: 'rate',
@@ -103,7 +130,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
         zeroWhenAbsent: true,
       });
       const err = errorLabel(f);
-      if (err && !hasRatio) specs.push(ratioSpec(f, `${f.name}_count`, err, W));
+      if (err && !ratioOwners.has(f.owner ?? '')) push(f, ratioSpec(f, `${f.name}_count`, err, W));
     }
   }
   for (const f of families.filter((x) => x.type === 'summary')) {
@@ -111,7 +138,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
     if (!qs.length) continue;
     const q = qs.includes(0.99) ? 0.99 : qs[qs.length - 1];
     const { unit, scale } = unitOf(f.name);
-    specs.push({
+    push(f, {
       name: `p${+(q * 100).toFixed(1)} ${f.name}`,
       family: f.name,
       kind: 'quantile',
@@ -124,12 +151,15 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
   for (const f of families.filter((x) => x.type === 'gauge')) {
     if (SKIP_GAUGE.test(f.name)) continue;
     const { unit, scale } = unitOf(f.name);
-    specs.push({
+    const groupBy = groupLabels(f);
+    push(f, {
       name: f.name,
       family: f.name,
       kind: 'gauge',
       // The worst instance is what hurts; a sum would hide one saturated pod among idle ones.
-      promql: `max(${sel(f, f.name)})`,
+      promql: groupBy.length ? `max by (${groupBy.join(', ')}) (${sel(f, f.name)})` : `max(${sel(f, f.name)})`,
+      groupBy: groupBy.length ? groupBy : undefined,
+      narrowTo: (m) => `max(${sel(f, f.name, m)})`,
       unit: unit === 'ms' ? 's' : unit,
       scale: unit === 'ms' ? 1 : scale,
       zeroWhenAbsent: false,
@@ -138,14 +168,39 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
   return specs;
 }
 
-function ratioSpec(f: Family, sample: string, err: { label: string; regex: string }, W: string): QuerySpec {
+const ROUTE_LABEL = /^(handler|uri|route|path|endpoint|operation|op|rpc|grpc_method)$/i;
+
+/** A route-like label with a few values: errors confined to one endpoint are diluted in the total. */
+function routeLabel(f: Family): string | null {
+  const hit = Object.entries(f.labels).find(([l, vs]) => ROUTE_LABEL.test(l) && vs.length >= 2 && vs.length <= 12);
+  return hit ? hit[0] : null;
+}
+
+function routeRatioSpec(f: Family, sample: string, err: { label: string; regex: string }, route: string, W: string): Omit<QuerySpec, 'scope'> {
   const errSel = sel(f, sample, `${err.label}=~${JSON.stringify(err.regex)}`);
+  const all = `sum by (${route}) (rate(${sel(f, sample)}[${W}]))`;
+  return {
+    name: `error ratio ${f.name} (${err.label}=~"${err.regex}")`,
+    family: f.name,
+    kind: 'ratio',
+    // Routes without any error series yet are at 0%, not missing.
+    promql: `(sum by (${route}) (rate(${errSel}[${W}])) or 0 * ${all}) / ${all}`,
+    unit: '%',
+    scale: 100,
+    zeroWhenAbsent: false,
+    groupBy: [route],
+    narrowTo: (m) => ratioSpec(f, sample, err, W, m).promql,
+  };
+}
+
+function ratioSpec(f: Family, sample: string, err: { label: string; regex: string }, W: string, extra = ''): Omit<QuerySpec, 'scope'> {
+  const errSel = sel(f, sample, [`${err.label}=~${JSON.stringify(err.regex)}`, extra].filter(Boolean).join(', '));
   return {
     name: `error ratio ${f.name} (${err.label}=~"${err.regex}")`,
     family: f.name,
     kind: 'ratio',
     // `or vector(0)`: before the first error the error series does not exist, and that means 0%.
-    promql: `(sum(rate(${errSel}[${W}])) or vector(0)) / sum(rate(${sel(f, sample)}[${W}]))`,
+    promql: `(sum(rate(${errSel}[${W}])) or vector(0)) / sum(rate(${sel(f, sample, extra)}[${W}]))`,
     unit: '%',
     scale: 100,
     zeroWhenAbsent: false,

@@ -1,4 +1,4 @@
-import { analyze, fillZeros, type Change, type Point } from './changes';
+import { analyze, analyzeEvents, fillZeros, type Change, type Point } from './changes';
 import type { Discovery, Family } from './discover';
 import type { PromClient } from './prom';
 import type { QuerySpec } from './queries';
@@ -22,6 +22,7 @@ export interface Finding {
   points: number;
 }
 
+const FEW_EVENTS = 50;
 const PERCENT_LIKE = /(cpu|utili[sz]ation|usage|saturation|ratio|fraction|load)/i;
 
 async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -53,20 +54,53 @@ export async function scan(
       errors.push(`${spec.name}: ${(e as Error).message}`);
       return null;
     }
+    if (spec.groupBy && series.length > 1) {
+      // Each group on its own; the most changed one speaks for the family.
+      const each = series.map((s) => ({ s, change: analyze(s.values, { baselineEnd: range.baselineEnd }) }));
+      each.sort((a, b) => b.change.score - a.change.score);
+      const best = each[0];
+      const { unit, scale } = displayUnit(spec, best.s.values);
+      return { spec: narrow(spec, best.s.metric), change: best.change, unit, scale, points: best.s.values.length };
+    }
     let points: Point[] = series[0]?.values ?? [];
     if (spec.zeroWhenAbsent) points = fillZeros(points, range.start, range.end, range.step);
     if (!points.length) return null;
-    let { unit, scale } = spec;
-    if (spec.kind === 'gauge' && unit === '' && PERCENT_LIKE.test(spec.family) && points.every(([, v]) => v >= 0 && v <= 1)) {
-      unit = '%';
-      scale = 100;
-    }
+    const { unit, scale } = displayUnit(spec, points);
     const change = analyze(points, { baselineEnd: range.baselineEnd });
+    if (spec.kind === 'rate') {
+      // A few restarts read better as "3 events" than as 0.0167/s, and when they are too
+      // sparse to hold a rate level, counting them is the only way to see them at all.
+      const events = analyzeEvents(points, { baselineEnd: range.baselineEnd, step: range.step });
+      if (events.score > 0 && (change.score === 0 || (events.after ?? Infinity) < FEW_EVENTS)) {
+        return { spec: eventsSpec(spec, range), change: { ...events, score: Math.max(events.score, change.score) }, unit: 'events', scale: 1, points: points.length };
+      }
+    }
     return { spec, change, unit, scale, points: points.length };
   });
   const findings = results.filter((f): f is Finding => f !== null);
   log(`scanned ${specs.length} queries: ${findings.filter((f) => f.change.score > 0).length} changed, ${errors.length} failed`);
   return { findings, errors };
+}
+
+function displayUnit(spec: QuerySpec, points: Point[]): { unit: string; scale: number } {
+  if (spec.kind === 'gauge' && spec.unit === '' && PERCENT_LIKE.test(spec.family) && points.every(([, v]) => v >= 0 && v <= 1)) {
+    return { unit: '%', scale: 100 };
+  }
+  return { unit: spec.unit, scale: spec.scale };
+}
+
+/** A grouped query reduced to the one group that changed: the PromQL a person can paste. */
+function narrow(spec: QuerySpec, metric: Record<string, string>): QuerySpec {
+  const pairs = (spec.groupBy ?? []).filter((l) => metric[l] !== undefined).map((l) => `${l}=${JSON.stringify(metric[l])}`);
+  if (!pairs.length || !spec.narrowTo) return spec;
+  return { ...spec, name: `${spec.name}{${pairs.join(', ')}}`, promql: spec.narrowTo(pairs.join(', ')), groupBy: undefined };
+}
+
+/** The same counter as a count over the incident part of the range (what analyzeEvents reports). */
+function eventsSpec(spec: QuerySpec, range: Range): QuerySpec {
+  const seconds = Math.max(60, Math.round(range.end - range.baselineEnd));
+  const promql = spec.promql.replace(/^sum\(rate\((.*)\[[^\]]+\]\)\)$/, `sum(increase($1[${seconds}s]))`);
+  return { ...spec, name: `${spec.family} increase`, promql, unit: 'events', scale: 1 };
 }
 
 /** First time the service's series exist and last time, so missing history is not read as zeros. */

@@ -105,7 +105,12 @@ export async function summarize(
 }
 
 function describeError(e: unknown): string {
-  const err = e as { status?: number; name?: string; message?: string };
-  const msg = (err.message ?? String(e)).split('\n')[0].slice(0, 200);
+  const err = e as { status?: number; name?: string; message?: string; cause?: unknown };
+  // Connection errors nest: APIConnectionError -> TypeError('fetch failed') -> ECONNREFUSED.
+  let cause: string | undefined;
+  for (let c = err.cause as { code?: string; message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) {
+    cause = c.code ?? c.message ?? cause;
+  }
+  const msg = `${(err.message ?? String(e)).split('\n')[0]}${cause ? ` (${cause})` : ''}`.slice(0, 200);
   return err.status ? `HTTP ${err.status}: ${msg}` : `${err.name ?? 'Error'}: ${msg}`;
 }
