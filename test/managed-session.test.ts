@@ -2,6 +2,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { replayHistories } from '../src/workers/replay';
 import { specialistProgressQuery } from '../src/workflows/progress';
 import { FAKE_ANT, type Shim, startShim } from './support/shim';
 import { withStubAgents } from './support/stub-agents';
@@ -95,6 +96,13 @@ describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
     }
   });
 
+  it('replays the session it just ran deterministically (what `bulkhead replay ID` does)', async () => {
+    const [sessionId] = [...secrets.keys()];
+    const workflowId = `session-${sessionId}`;
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(await replayHistories([{ workflowId, history }])).toEqual([{ workflowId, error: null, nondeterministic: false }]);
+  });
+
   it('on SIGTERM mid-dispatch cancels the session within the grace period and deletes every sandbox', async () => {
     const sessionId = `sesn_term_${Date.now()}`;
     const sh = shim(sessionId, { mode: 'hang' });
@@ -104,6 +112,11 @@ describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
       return p?.step === 'run';
     });
     expect((await stack.local.list()).length).toBe(2);
+    // A poller that restarts runs the shim again for the same session: it joins, starts nothing.
+    const again = shim(sessionId, { mode: 'hang' });
+    const runId = (await stack.client.workflow.getHandle(`session-${sessionId}`).describe()).runId;
+    await until(async () => again.output().includes(`(run ${runId})`), 30_000);
+    expect((await stack.local.list()).length).toBe(2);
     const t0 = Date.now();
     sh.kill('SIGTERM');
     const { code } = await sh.exit;
@@ -112,6 +125,8 @@ describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
     expect((await stack.client.workflow.getHandle(`session-${sessionId}`).describe()).status.name).toBe('CANCELLED');
     expect((await stack.client.workflow.getHandle(childId).describe()).status.name).toBe('CANCELLED');
     expect(await stack.local.list()).toEqual([]);
+    // The joined shim sees the session end too (cancelled by the other one) and exits.
+    expect((await again.exit).code).toBe(1);
     expect(await readdir(path.join(stateDir, 'sessions'))).toEqual([]);
   });
 });

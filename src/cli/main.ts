@@ -10,7 +10,7 @@ const USAGE = `bulkhead: investigate production incidents with sandboxed special
   bulkhead dev [--db FILE]                   Temporal dev server (UI :8233) + Prometheus + worker, foreground
   bulkhead worker                            a worker only, for TEMPORAL_ADDRESS
   bulkhead investigate --scenario DIR [--out DIR] [--detach]
-  bulkhead watch ID | report ID [--out DIR] | replay ID|HISTORY.json
+  bulkhead watch ID | report ID [--out DIR] | replay ID|HISTORY.json [--id WORKFLOW_ID]
   bulkhead dispatch AGENT "TASK"             print a specialist's summary (Managed Agents bash tool)
   bulkhead on-work                           the ant poller's --on-work shim
   bulkhead sandbox run --agent AGENT [--scenario DIR] -- CMD...
@@ -84,10 +84,10 @@ const commands: Record<string, Handler> = {
     return dispatch(argv);
   },
   async replay(config, argv) {
-    const { positionals } = flags(argv, {});
+    const { values, positionals } = flags(argv, { id: { type: 'string' } });
     if (!positionals[0]) throw new InputError('ID|HISTORY.json', 'required: a workflow id or a history file (temporal workflow show --output json)');
     const { replay } = await import('./replay');
-    return replay(config, positionals[0]);
+    return replay(config, positionals[0], values.id);
   },
 };
 

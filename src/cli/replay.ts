@@ -11,14 +11,15 @@ async function isFile(p: string): Promise<boolean> {
 /**
  * `bulkhead replay ID|HISTORY.json`: replays a recorded history (a file, or the workflow's
  * history fetched from TEMPORAL_ADDRESS) against this checkout's workflow code. Exit 0 when it
- * is deterministic, 1 when not.
+ * is deterministic, 1 when not. A file's workflow id (child ids derive from it) is its name,
+ * `<workflow-id>.json` with '/' as %2F, or --id.
  */
-export async function replay(config: Config, target: string): Promise<number> {
+export async function replay(config: Config, target: string, id?: string): Promise<number> {
   let named: NamedHistory;
   if (target.endsWith('.json') || (await isFile(target))) {
     if (!(await isFile(target))) throw new InputError('HISTORY.json', `no such file: ${target}`);
     try {
-      named = await loadHistoryFile(target);
+      named = await loadHistoryFile(target, id);
     } catch (e) {
       throw new InputError('HISTORY.json', `not a history (temporal workflow show --output json): ${(e as Error).message}`);
     }

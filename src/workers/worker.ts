@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { buildAgentBundle } from '../agents/bundle';
@@ -20,9 +20,22 @@ export interface WorkerOptions {
 
 const WORKFLOWS = path.resolve(import.meta.dirname, '../workflows/index.ts');
 
+let runtimeReady = false;
+/** The SDK logs every state change at INFO; the CLI prints its own progress, so keep warnings only. */
+function installRuntime(): void {
+  if (runtimeReady) return;
+  runtimeReady = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.BULKHEAD_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch {
+    // Already installed by the embedding program: keep its choice.
+  }
+}
+
 /** Wires configuration, the sandbox driver and the activities into a Temporal worker. */
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; close: () => Promise<void> }> {
   const { config } = opts;
+  installRuntime();
   const driver = opts.driver ?? (await createDriver(config));
   let bundle: Promise<string> | undefined;
   const connection = await NativeConnection.connect({ address: opts.address });
