@@ -79,6 +79,14 @@ describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
       expect(r.result.summary).not.toContain('alice@example.com');
       expect(r.sandbox.deleted).toBe(true);
     }
+    // The three parallel dispatches ran as overlapping children, not one after another.
+    const spans = await Promise.all(
+      ['metrics_agent-1', 'log_agent-1', 'runbook_agent-1'].map(async (s) => {
+        const d = await stack.client.workflow.getHandle(`${handle.workflowId}/${s}`).describe();
+        return [d.startTime.getTime(), d.closeTime!.getTime()] as const;
+      }),
+    );
+    expect(Math.max(...spans.map((x) => x[0]))).toBeLessThan(Math.min(...spans.map((x) => x[1])));
     expect(await stack.local.list()).toEqual([]);
     expect(await readdir(path.join(stateDir, 'sessions'))).toEqual([]);
   });

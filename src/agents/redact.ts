@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 
 /**
  * PII and secret redaction for everything a specialist prints. Runs inside the sandbox, so it
@@ -55,6 +54,23 @@ function redactCard(m: string): string | null {
   if (!CARD_PREFIX.test(digits) || !luhnOk(digits)) return null;
   if (/^(\d)\1+$/.test(digits)) return null;
   return tag('card');
+}
+
+/**
+ * A structural IPv6 check in plain code (no node:net), so workflow code may import this module:
+ * hex groups of 1-4, at most one "::", eight groups without it, an optional dotted IPv4 tail.
+ */
+function isIPv6(s: string): boolean {
+  const v4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+  const parts = s.split('::');
+  if (parts.length > 2) return false;
+  const groups = parts.flatMap((p) => (p ? p.split(':') : []));
+  const last = groups[groups.length - 1];
+  const tail = last && v4.test(last) ? 2 : 0;
+  const hex = tail ? groups.slice(0, -1) : groups;
+  if (!hex.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return false;
+  const count = hex.length + tail;
+  return parts.length === 2 ? count <= 7 : count === 8;
 }
 
 function redactIpv6(m: string): string | null {

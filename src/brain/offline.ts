@@ -55,8 +55,8 @@ interface Findings {
   anomalies?: { name: string }[];
 }
 
-/** The evidence the specialists returned last turn (see results.ts for the framing). */
-function lastFindings(input: BrainTurnInput): Findings[] {
+/** The evidence the specialists returned last turn, by agent (see results.ts for the framing). */
+function lastFindings(input: BrainTurnInput): (Findings & { agent: string })[] {
   const last = input.transcript[input.transcript.length - 1];
   if (!last || last.role !== 'user' || typeof last.content === 'string') return [];
   return last.content.flatMap((b) => {
@@ -64,7 +64,8 @@ function lastFindings(input: BrainTurnInput): Findings[] {
     const at = b.content.indexOf(EVIDENCE_MARKER);
     if (at < 0) return [];
     try {
-      return [JSON.parse(b.content.slice(at + EVIDENCE_MARKER.length)) as Findings];
+      const agent = /^\[(\w+) result/.exec(b.content)?.[1] ?? '';
+      return [{ ...(JSON.parse(b.content.slice(at + EVIDENCE_MARKER.length)) as Findings), agent }];
     } catch {
       return [];
     }
@@ -76,7 +77,9 @@ export function runbookTask(input: BrainTurnInput): string {
   const f = lastFindings(input);
   const errors = f.flatMap((x) => x.topErrors ?? []).slice(0, 3).map((e) => short(e.signature, 160));
   const moved = f.flatMap((x) => x.anomalies ?? []).slice(0, 4).map((a) => short(a.name, 80));
-  const change = f.map((x) => x.suspectedChange).find((c) => !!c);
+  // The log agent tests whether errors are new since a change; the metrics agent only sees rollouts.
+  const judges = f.some((x) => x.agent === 'log_agent') ? f.filter((x) => x.agent === 'log_agent') : f;
+  const change = judges.map((x) => x.suspectedChange).find((c) => !!c);
   const parts = [`Find past incidents and runbooks for ${input.incident.service} that match these symptoms.`];
   if (errors.length) parts.push(`Errors: ${errors.join('; ')}.`);
   if (moved.length) parts.push(`Metrics that changed: ${moved.join('; ')}.`);

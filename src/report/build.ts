@@ -37,7 +37,9 @@ export function mergeEvidence(outputs: SpecialistOutput[]): Evidence {
   return Evidence.parse({
     // Logs usually see the first symptom before metrics' windows do; take the earliest either saw.
     onset: earliest([...logs.map((e) => e.onset), ...metrics.map((e) => e.onset)]),
-    suspectedChange: [...logs, ...metrics, ...all].map((e) => e.suspectedChange).find((c) => !!c) ?? null,
+    // The log agent tests causality (errors new since the change); its verdict, null included,
+    // outranks a change the metrics merely saw. Metrics speak only when no log agent ran.
+    suspectedChange: (logs.length ? logs : [...metrics, ...all]).map((e) => e.suspectedChange).find((c) => !!c) ?? null,
     changes: all.flatMap((e) => e.changes),
     // The log agent's ranking (severity, then count) stands; follow-ups only add new signatures.
     topErrors: topErrors.filter((t) => !seenSig.has(t.signature) && seenSig.add(t.signature)),

@@ -1,12 +1,15 @@
 import type { Conclusion } from '../brain/types';
 import type { Evidence } from '../schemas/agent';
 
+/** Values arrive already scaled by the metrics agent (ms, %, /s); only the unit is added. */
 function fmt(v: number | null, unit?: string): string {
   if (v === null) return '?';
-  if (unit === 'seconds' || unit === 's') return `${Math.round(v * 1000)} ms`;
-  if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  const n = Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
+  if (!unit) return n;
+  return unit === '%' || unit === '/s' ? `${n}${unit}` : `${n} ${unit}`;
 }
+
+const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
 /**
  * The root cause and recommendations written from the evidence alone: what the offline planner
@@ -21,8 +24,8 @@ export function concludeFromEvidence(e: Evidence): Conclusion {
     parts.push('No recent change explains the onset.');
   }
   const top = e.topErrors[0];
-  if (top) parts.push(`Top error: "${top.signature}" (${top.count} times, first seen ${top.firstSeen}).`);
-  const moved = e.anomalies.slice(0, 3).map((a) => `${a.name} ${fmt(a.before, a.unit)} -> ${fmt(a.after, a.unit)}`);
+  if (top) parts.push(`Top error: "${clip(top.signature, 160)}" (${top.count} times, first seen ${top.firstSeen}).`);
+  const moved = e.anomalies.slice(0, 4).map((a) => `${a.name} ${fmt(a.before, a.unit)} -> ${fmt(a.after, a.unit)}`);
   if (moved.length) parts.push(`Metrics that moved most: ${moved.join('; ')}.`);
   const past = e.matchedIncidents[0];
   if (past) {
@@ -34,7 +37,7 @@ export function concludeFromEvidence(e: Evidence): Conclusion {
   if (e.suspectedChange) recommendations.push(`Roll back ${e.suspectedChange} and confirm the error rate recovers.`);
   if (past?.fix) recommendations.push(`Apply the fix from ${past.id}: ${past.fix}`);
   if (past?.runbook) recommendations.push(`Follow runbook ${past.runbook}.`);
-  if (top) recommendations.push(`Investigate "${top.signature}" at its source.`);
+  if (top) recommendations.push(`Investigate "${clip(top.signature, 160)}" at its source.`);
   if (!recommendations.length) recommendations.push('Widen the investigation: no specialist found a clear signal.');
   return { rootCause: parts.join(' '), recommendations, timeline: [] };
 }

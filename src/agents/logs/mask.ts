@@ -9,6 +9,9 @@ const PROTECT = [
   /\b[\w$-]+\.(?:java|kt|kts|scala|groovy|clj|py|go|rb|js|mjs|cjs|jsx|ts|tsx|cs|cpp|cc|c|h|hpp|rs|php|swift|ex|exs|erl|dart|lua):\d+(?::\d+)?\b/g,
   // Python tracebacks: File "x.py", line 42
   /\.py", line \d+/g,
+  // StatefulSet members (es-data-2, kafka-broker-0) are stable identities, not random ids: which
+  // node fails is the finding.
+  /\b[a-z]+(?:-[a-z]+)+-\d{1,2}\b(?!-)/g,
   // HTTP status words keep their code meaning: "HTTP 503", "status 502" are part of the failure mode.
   /\b(?:HTTP|status(?: code)?|code)[ =:]\s?[1-5]\d\d\b/gi,
 ];
