@@ -43,7 +43,7 @@ export async function workerOnly(config: Config): Promise<number> {
   const address = requireAddress(config.TEMPORAL_ADDRESS, 'worker');
   const { worker, driver, close } = await createWorker({ config, address });
   console.log(`worker on ${address}, task queue ${config.BULKHEAD_TASK_QUEUE}, sandbox driver ${driver.kind}`);
-  for (const l of driver.limitations) console.log(`sandbox driver ${driver.kind} does not enforce: ${l}`);
+  for (const l of driver.limitations) console.log(`sandbox driver ${driver.kind} limitation: ${l}`);
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

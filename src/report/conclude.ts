@@ -11,6 +11,13 @@ function fmt(v: number | null, unit?: string): string {
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
+/** How to undo a change depends on what kind of change it was. */
+function undoVerb(kind: string | undefined): string {
+  if (kind && /flag/.test(kind)) return 'Switch back the feature flag';
+  if (kind && /config/.test(kind)) return 'Revert the configuration change';
+  return 'Roll back';
+}
+
 /**
  * The root cause and recommendations written from the evidence alone: what the offline planner
  * reports, and what a brain that ended without a usable conclusion falls back to.
@@ -30,11 +37,11 @@ export function concludeFromEvidence(e: Evidence): Conclusion {
   const past = e.matchedIncidents[0];
   if (past) {
     parts.push(
-      `It matches past incident ${past.id} (${past.title})${past.rootCause ? `, whose root cause was: ${past.rootCause}` : ''}.`,
+      `It matches past incident ${past.id} (${past.title})${past.rootCause ? `, whose root cause was: ${past.rootCause.replace(/[.\s]+$/, '')}` : ''}.`,
     );
   }
   const recommendations: string[] = [];
-  if (e.suspectedChange) recommendations.push(`Roll back ${e.suspectedChange} and confirm the error rate recovers.`);
+  if (e.suspectedChange) recommendations.push(`${undoVerb(change?.kind)} ${e.suspectedChange} and confirm the error rate recovers.`);
   if (past?.fix) recommendations.push(`Apply the fix from ${past.id}: ${past.fix}`);
   if (past?.runbook) recommendations.push(`Follow runbook ${past.runbook}.`);
   if (top) recommendations.push(`Investigate "${clip(top.signature, 160)}" at its source.`);

@@ -39,7 +39,7 @@ export function renderMarkdown(r: Report): string {
   out.push('## How this was produced', '');
   out.push(`- Brain: ${r.brain.mode}${r.brain.model ? ` (${r.brain.model})` : ''}, ${r.brain.turns} turn(s)`);
   out.push(`- Sandboxes: ${r.sandboxDriver.kind} driver`);
-  for (const l of r.sandboxDriver.limitations) out.push(`  - not enforced: ${l}`);
+  for (const l of r.sandboxDriver.limitations) out.push(`  - limitation: ${l}`);
   if (r.redactedTasks) out.push(`- PII redacted from the brain's task descriptions: ${r.redactedTasks}`);
   for (const x of r.reasons) out.push(`- Note: ${x}`);
   out.push(`- Workflow: ${r.workflowId}, ${r.startedAt} → ${r.finishedAt}`, '');

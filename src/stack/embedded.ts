@@ -64,7 +64,7 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
       await close();
     });
     log(`worker polling task queue ${config.BULKHEAD_TASK_QUEUE} (sandbox driver: ${driver.kind})`);
-    for (const l of driver.limitations) log(`sandbox driver ${driver.kind} does not enforce: ${l}`);
+    for (const l of driver.limitations) log(`sandbox driver ${driver.kind} limitation: ${l}`);
     return { address: server.address, uiUrl: server.uiUrl, prometheusUrl, driver, stop: stopAll };
   } catch (e) {
     await stopAll();
