@@ -5,7 +5,7 @@ export const AGENTS = ['metrics_agent', 'log_agent', 'runbook_agent'] as const;
 export const AgentName = z.enum(AGENTS);
 export type AgentName = z.infer<typeof AgentName>;
 
-const Rfc3339 = z.string().datetime({ offset: true });
+export const Rfc3339 = z.string().datetime({ offset: true });
 
 /** What the brain and the report know about the incident: never data, only its description. */
 export const Incident = z.object({

@@ -1,18 +1,10 @@
 import { z } from 'zod';
+import { Incident, Rfc3339 } from './agent';
 
-const Rfc3339 = z.string().datetime({ offset: true });
-
-/** DIR/scenario.yaml (DESIGN.md section 5). */
-export const ScenarioFile = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
-    title: z.string().min(1),
-    service: z.string().min(1),
-    severity: z.string().min(1),
-    report: z.string().min(1),
-    window: z.object({ start: Rfc3339, end: Rfc3339 }),
-    now: Rfc3339,
-  })
+/** DIR/scenario.yaml (DESIGN.md section 5): the incident's description, with a file-safe id. */
+export const ScenarioFile = Incident.extend({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
+})
   .refine((s) => Date.parse(s.window.start) < Date.parse(s.window.end), {
     message: 'window.start must be before window.end',
     path: ['window', 'start'],
