@@ -15,6 +15,10 @@ export const ConfigSchema = z.object({
   BULKHEAD_MODEL_URL: z.string().url().optional(),
   BULKHEAD_MODEL: z.string().min(1).optional(),
   BULKHEAD_MODEL_API_KEY: z.string().min(1).optional(),
+  /** The specialists' model client bounds (read inside the sandbox; the worker passes them in). */
+  BULKHEAD_MODEL_TIMEOUT_MS: z.string().regex(/^\d+$/, 'milliseconds').optional(),
+  BULKHEAD_MODEL_RETRIES: z.string().regex(/^\d+$/, 'a whole number').optional(),
+  BULKHEAD_MODEL_BUDGET_MS: z.string().regex(/^\d+$/, 'milliseconds').optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   BULKHEAD_BRAIN_MODEL: z.string().min(1).optional(),
@@ -22,6 +26,8 @@ export const ConfigSchema = z.object({
   BULKHEAD_BRAIN_URL: z.string().url().optional(),
   BULKHEAD_BRAIN_API_KEY: z.string().min(1).optional(),
   BULKHEAD_MAX_SANDBOXES: z.coerce.number().int().positive().default(8),
+  /** Warm sandboxes kept per agent and mount set (src/sandbox/pool.ts); 0 turns the pool off. */
+  BULKHEAD_WARM_POOL: z.coerce.number().int().min(0).default(0),
   // Managed Agents mode (ant worker). The shim and the worker share the state dir (same host):
   // the shim hands the session's credentials over there, never through workflow history.
   BULKHEAD_STATE_DIR: z.string().min(1).optional(),

@@ -6,6 +6,7 @@ import { renderMarkdown } from '../src/report/markdown';
 import { Report } from '../src/schemas/report';
 import { omFilesOf } from '../src/stack/prometheus';
 import { REPO_ROOT } from '../src/stack/tools';
+import { investigationHistoryText } from './support/history-text';
 import { startTestStack, type TestStack } from './support/worker';
 
 interface Expected {
@@ -43,7 +44,8 @@ describe.each(scenarios)('scenario %s end to end', (name) => {
       args: [{ scenarioDir: dir }],
     });
     report = Report.parse(await handle.result());
-    history = JSON.stringify(await handle.fetchHistory());
+    // Decoded payloads of the investigation and its children: the raw history is base64.
+    history = await investigationHistoryText(stack.client, handle.workflowId);
   });
   afterAll(() => stack?.stop());
 

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { ConfigError, type Config } from '../config';
@@ -79,16 +80,19 @@ export function brainFailure(err: unknown, mode: BrainMode, model: string, knobs
       message: `${what}: ${detail}`,
       type: 'BrainRequestRejected',
       nonRetryable: true,
-      details: [{ status, mode }],
+      details: [{ status, mode, model }],
     });
   }
+  // The details name the brain, so a report of a run whose first turn failed still says which.
+  const retryable = (message: string, type: string) =>
+    ApplicationFailure.create({ message, type, nonRetryable: false, details: [{ status: status ?? null, mode, model }] });
   if (err instanceof Anthropic.APIConnectionTimeoutError || err instanceof OpenAI.APIConnectionTimeoutError) {
-    return ApplicationFailure.retryable(`${name} timed out`, 'BrainTimeout');
+    return retryable(`${name} timed out`, 'BrainTimeout');
   }
   if (err instanceof Anthropic.APIConnectionError || err instanceof OpenAI.APIConnectionError) {
-    return ApplicationFailure.retryable(`${name} unreachable: ${err.message} (check ${knobs.url})`, 'BrainUnreachable');
+    return retryable(`${name} unreachable: ${err.message} (check ${knobs.url})`, 'BrainUnreachable');
   }
-  return ApplicationFailure.retryable(`${name} unavailable (${status ?? 'no status'}): ${detailOf(err)}`, 'BrainUnavailable');
+  return retryable(`${name} unavailable (${status ?? 'no status'}): ${detailOf(err)}`, 'BrainUnavailable');
 }
 
 function anthropicTurn(config: Config, model: string, opts: Required<BrainClientOptions>) {
@@ -172,7 +176,19 @@ export function createBrainActivities(config: Config, options: BrainClientOption
         : async (input: BrainTurnInput) => offlineTurn(input);
   return {
     async brainTurn(input: BrainTurnInput): Promise<BrainTurnResult> {
-      return turn(input);
+      // Heartbeats say "this worker is alive" while the model thinks (called bare in unit tests).
+      let ctx: Context | null = null;
+      try {
+        ctx = Context.current();
+      } catch {
+        ctx = null;
+      }
+      const timer = ctx ? setInterval(() => ctx.heartbeat(), 5000) : null;
+      try {
+        return await turn(input);
+      } finally {
+        if (timer) clearInterval(timer);
+      }
     },
   };
 }

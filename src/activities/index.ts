@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import { createBrainActivities } from './brain';
+import { createReaperActivities } from './reaper';
 import { createSandboxActivities, type SandboxActivityDeps } from './sandbox';
 import { createScenarioActivities } from './scenario';
 import { createSessionActivities, type SessionActivityDeps } from './session';
@@ -11,5 +12,6 @@ export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps
     ...createSandboxActivities(deps),
     ...createBrainActivities(deps.config),
     ...createSessionActivities(deps),
+    ...createReaperActivities(deps),
   };
 }

@@ -74,11 +74,14 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
      */
     async installAgent(a: { id: string; agent: AgentName }): Promise<void> {
       await guard(async () => {
+        const bundle = await deps.agentBundle();
+        // A warm-pool sandbox got this very bundle, self-checked, before it was claimed.
+        if (driver.preinstalled?.(a.id, bundle, AGENT_FILE)) return;
         const policy = await policyFor(a.agent);
         if (policy.install.endpoints.length) {
           await driver.applyPolicy(a.id, resolvePolicy(policy, 'install', targets({}), {}));
         }
-        await driver.upload(a.id, await deps.agentBundle(), AGENT_FILE);
+        await driver.upload(a.id, bundle, AGENT_FILE);
         const check = await driver.exec(a.id, [NODE, AGENT_FILE, '--self-check'], { timeoutMs: 30_000 });
         if (check.exitCode !== 0) {
           throw ApplicationFailure.retryable(`agent self-check exited ${check.exitCode}: ${check.stderr.slice(-300)}`, 'InstallFailed');
@@ -117,6 +120,10 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       };
       const env: Record<string, string> = {};
       if (config.BULKHEAD_MODEL_API_KEY) env.BULKHEAD_MODEL_API_KEY = config.BULKHEAD_MODEL_API_KEY;
+      // The sandbox sees none of the worker's environment: the model client's bounds go in here.
+      for (const k of ['BULKHEAD_MODEL_TIMEOUT_MS', 'BULKHEAD_MODEL_RETRIES', 'BULKHEAD_MODEL_BUDGET_MS'] as const) {
+        if (config[k]) env[k] = config[k];
+      }
       const res = await withHeartbeat(() =>
         guard(() =>
           driver.exec(a.id, [NODE, AGENT_FILE], {

@@ -14,8 +14,8 @@ const USAGE = `bulkhead: investigate production incidents with sandboxed special
   bulkhead dispatch AGENT "TASK"             print a specialist's summary (Managed Agents bash tool)
   bulkhead on-work                           the ant poller's --on-work shim
   bulkhead sandbox run --agent AGENT [--scenario DIR] -- CMD...
-  bulkhead sandbox list | reap
-  bulkhead bench
+  bulkhead sandbox list | reap [--grace-seconds S]
+  bulkhead bench [--quick]                   sandbox lifecycle, Temporal overhead, throughput -> bench/results.json
 
 Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BULKHEAD_SANDBOX=local|openshell, PROMETHEUS_URL,
 BULKHEAD_MODEL_URL + BULKHEAD_MODEL (+ BULKHEAD_MODEL_API_KEY), ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
@@ -88,6 +88,10 @@ const commands: Record<string, Handler> = {
     if (!positionals[0]) throw new InputError('ID|HISTORY.json', 'required: a workflow id or a history file (temporal workflow show --output json)');
     const { replay } = await import('./replay');
     return replay(config, positionals[0], values.id);
+  },
+  async bench(config, argv) {
+    const { bench } = await import('./bench');
+    return bench(config, argv);
   },
 };
 

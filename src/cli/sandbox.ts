@@ -23,10 +23,11 @@ export async function sandboxCommand(config: Config, argv: string[]): Promise<nu
       return 0;
     }
     case 'reap': {
+      const graceMs = reapGraceMs(rest);
       const conn = config.TEMPORAL_ADDRESS ? await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE) : null;
       if (!conn) console.log('no TEMPORAL_ADDRESS: deleting only sandboxes whose process is gone');
       try {
-        const r = await reapOrphans(driver, conn?.client ?? null);
+        const r = await reapOrphans(driver, conn?.client ?? null, graceMs);
         for (const id of r.deleted) console.log(`deleted ${id}`);
         console.log(`${r.deleted.length} deleted, ${r.kept.length} kept`);
         return 0;
@@ -39,6 +40,24 @@ export async function sandboxCommand(config: Config, argv: string[]): Promise<nu
     default:
       throw new InputError('sandbox', 'expected `run`, `list` or `reap`');
   }
+}
+
+/**
+ * `--grace-seconds S`: sandboxes younger than this are kept even if no running workflow claims
+ * them (visibility may lag); 0 right after a `temporal workflow terminate`. Default 120.
+ */
+function reapGraceMs(argv: string[]): number | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'grace-seconds': { type: 'string' } }, strict: true }));
+  } catch (e) {
+    throw new InputError('arguments', (e as Error).message);
+  }
+  const raw = values['grace-seconds'];
+  if (raw === undefined) return undefined;
+  const s = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(s)) throw new InputError('--grace-seconds', 'a whole number of seconds');
+  return s * 1000;
 }
 
 async function run(config: Config, driver: Awaited<ReturnType<typeof createDriver>>, argv: string[]): Promise<number> {

@@ -59,6 +59,11 @@ export interface SandboxDriver {
   delete(id: string): Promise<void>;
   list(): Promise<SandboxInfo[]>;
   denials(id: string): Promise<Denial[]>;
+  /**
+   * Optional (the warm pool): true when the sandbox already holds exactly this file at dest,
+   * installed and self-checked before it was claimed, so the install step may be skipped.
+   */
+  preinstalled?(id: string, file: string, dest: string): boolean;
 }
 
 /** Typed errors so activities can mark permanent failures non-retryable where they arise. */

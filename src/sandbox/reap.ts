@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { baseOf } from '../workflows/ids';
 import type { SandboxDriver, SandboxInfo } from './driver';
+import { isPoolId } from './pool';
 
 export interface ReapResult {
   deleted: string[];
@@ -31,7 +32,9 @@ export async function reapOrphans(driver: SandboxDriver, client: Client | null, 
     // A sandbox younger than the grace period may belong to a workflow visibility has not indexed
     // yet, or to a `sandbox run` in progress: leave it unless its process is already gone.
     const young = s.createdAt !== null && now - Date.parse(s.createdAt) < graceMs;
-    const orphan = !s.alive || (live !== null && !young && (!base || !live.has(base)));
+    // Warm-pool stock belongs to the worker process that made it, not to a workflow: it is an
+    // orphan only once that process, and with it the sandbox's srt, is gone.
+    const orphan = !s.alive || (!isPoolId(s.id) && live !== null && !young && (!base || !live.has(base)));
     if (!orphan) {
       out.kept.push(s.id);
       continue;

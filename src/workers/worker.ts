@@ -6,6 +6,8 @@ import { buildAgentBundle } from '../agents/bundle';
 import type { Config } from '../config';
 import type { SandboxDriver } from '../sandbox/driver';
 import { createDriver } from '../sandbox';
+import { WarmPool } from '../sandbox/pool';
+import type { AgentName } from '../schemas/agent';
 
 export interface WorkerOptions {
   config: Config;
@@ -36,20 +38,34 @@ function installRuntime(): void {
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; close: () => Promise<void> }> {
   const { config } = opts;
   installRuntime();
-  const driver = opts.driver ?? (await createDriver(config));
+  const base = opts.driver ?? (await createDriver(config));
+  // BULKHEAD_WARM_POOL=K keeps K installed, deny-all sandboxes per agent ready to claim.
+  const pool = config.BULKHEAD_WARM_POOL > 0 ? new WarmPool(base, { size: config.BULKHEAD_WARM_POOL }) : null;
+  const driver: SandboxDriver = pool ?? base;
   let bundle: Promise<string> | undefined;
   const connection = await NativeConnection.connect({ address: opts.address });
   // Session dispatch endpoints turn sandbox requests into Updates through this client.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const activities = createActivities({ driver, config, client, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
+  // The pool installs its stock with the very install step a cold sandbox gets.
+  pool?.start((id, agent) => activities.installAgent({ id, agent: agent as AgentName }));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? config.BULKHEAD_TASK_QUEUE,
     workflowsPath: WORKFLOWS,
-    activities: createActivities({ driver, config, client, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) }),
+    activities,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? config.BULKHEAD_MAX_SANDBOXES * 2,
     // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
     shutdownGraceTime: '10s',
   });
-  return { worker, driver, close: () => connection.close() };
+  return {
+    worker,
+    driver,
+    close: async () => {
+      // Pool stock is this worker's own: it goes with the worker.
+      await pool?.close();
+      await connection.close();
+    },
+  };
 }

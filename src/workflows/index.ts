@@ -2,3 +2,4 @@
 export { investigateIncident } from './investigate';
 export { runSpecialist } from './specialist';
 export { managedSession } from './session';
+export { reapOrphans } from './reaper';

@@ -33,8 +33,11 @@ const { sandboxDriverInfo } = proxyActivities<ReturnType<typeof createSandboxAct
   retry: { maximumAttempts: 3 },
 });
 // 429/529/5xx are retried by the SDK first and then here, with backoff; 4xx are non-retryable.
+// The turn heartbeats while it waits on the model, so a worker killed mid-turn is noticed in
+// seconds rather than after the 7 min start-to-close timeout.
 const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>({
   startToCloseTimeout: '7m',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
@@ -45,6 +48,15 @@ function describe(err: unknown): string {
   let e: unknown = err;
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(err);
+}
+
+/** Which brain refused, from the failure's details (brainFailure puts them there). */
+function brainOf(err: unknown): { mode: BrainMode; model: string | null } | null {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  const d = e instanceof ApplicationFailure ? (e.details?.[0] as { mode?: unknown; model?: unknown } | undefined) : undefined;
+  if (d?.mode !== 'anthropic' && d?.mode !== 'openai') return null;
+  return { mode: d.mode, model: typeof d.model === 'string' ? d.model : null };
 }
 
 /**
@@ -155,6 +167,8 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
       } catch (err) {
         if (isCancellation(err)) throw err;
         brainFailed = true;
+        // A first turn that fails would otherwise leave the report saying "offline".
+        ({ mode, model } = brainOf(err) ?? { mode, model });
         reasons.push(`brain: ${describe(err)}`);
         break;
       }

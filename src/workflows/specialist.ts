@@ -4,6 +4,7 @@ import {
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -82,10 +83,14 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
   upsertSearchAttributes([{ key: SANDBOX_SEARCH_ATTRIBUTE, value: base }]);
 
   const parent = info.parent ? getExternalWorkflowHandle(info.parent.workflowId) : null;
-  const report = async (step: SandboxStep) => {
+  const report = async (step: SandboxStep, wait = false) => {
     progress.step = step;
+    if (!parent) return;
     // Progress is best-effort: a parent that is gone must not fail the cleanup path.
-    if (parent) await parent.signal(specialistProgressSignal, { ...progress }).catch(() => undefined);
+    const sent = parent.signal(specialistProgressSignal, { ...progress }).catch(() => undefined);
+    // Waiting for the signal cost a workflow-task round trip per step; now it leaves with the
+    // step's own command. Runs begun before this change keep waiting (replay), as do final steps.
+    if (wait || !patched('progress-signal-no-wait')) await sent;
   };
 
   let result: AgentResult | null = null;
@@ -129,7 +134,7 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
     } catch (err) {
       if (isCancellation(err)) {
         await cleanup(id);
-        await report('cancelled');
+        await report('cancelled', true);
         throw err;
       }
       error = describe(err);
@@ -155,7 +160,7 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
 
   const status = result ? 'completed' : 'failed';
   progress.error = error;
-  await report(status === 'completed' ? 'done' : 'failed');
+  await report(status === 'completed' ? 'done' : 'failed', true);
   return {
     agent: input.agent,
     task: input.task,

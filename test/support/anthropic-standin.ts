@@ -37,7 +37,8 @@ export interface RecordedMessagesRequest {
   raw: string;
 }
 
-export type MessagesScript = (body: MessagesRequestBody, index: number) => MessagesReply;
+/** May answer late (a Promise), e.g. to hold a brain turn open while a test kills the worker. */
+export type MessagesScript = (body: MessagesRequestBody, index: number) => MessagesReply | Promise<MessagesReply>;
 
 export interface AnthropicStandin {
   /** Base URL for the SDK (it appends /v1/messages). */
@@ -80,8 +81,9 @@ export async function startAnthropicStandin(script: MessagesScript): Promise<Ant
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+        if (res.destroyed) return;
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_standin_${++seq}`, ...headers });
         res.end(JSON.stringify(payload));
       };
@@ -103,7 +105,7 @@ export async function startAnthropicStandin(script: MessagesScript): Promise<Ant
       requests.push({ at: Date.now(), headers: req.headers, body, raw });
       let reply: MessagesReply;
       try {
-        reply = script(body, index);
+        reply = await script(body, index);
       } catch (err) {
         fail(500, 'api_error', `stand-in script threw: ${(err as Error).message}`);
         return;

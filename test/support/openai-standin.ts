@@ -17,6 +17,8 @@ export type StandinStep =
       finish_reason?: string;
     }
   | { status: number; error?: string; headers?: Record<string, string> }
+  /** A body sent as is with HTTP 200, e.g. malformed JSON. */
+  | { raw: string }
   /** Waits before answering with `then` (default: a plain answer); used to trip client timeouts. */
   | { delayMs: number; then?: StandinStep }
   | ((body: ChatRequestBody) => StandinStep);
@@ -51,7 +53,7 @@ export interface StandinOptions {
 
 let seq = 0;
 
-function completion(body: ChatRequestBody, step: Exclude<StandinStep, { status: number } | { delayMs: number } | ((b: ChatRequestBody) => StandinStep)>) {
+function completion(body: ChatRequestBody, step: Exclude<StandinStep, { status: number } | { raw: string } | { delayMs: number } | ((b: ChatRequestBody) => StandinStep)>) {
   const toolCalls = step.tool_calls?.map((c, i) => ({
     id: c.id ?? `call_${++seq}_${i}`,
     type: 'function',
@@ -110,6 +112,10 @@ export async function startOpenAIStandin(script: StandinStep[], options: Standin
           await new Promise((r) => setTimeout(r, delayed.delayMs));
           step = delayed.then ?? { content: 'late answer' };
         } else break;
+      }
+      if ('raw' in step) {
+        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(step.raw);
+        return;
       }
       if ('status' in step) {
         const retryHeaders: Record<string, string> = options.retryAfterMs !== undefined ? { 'retry-after-ms': String(options.retryAfterMs) } : {};

@@ -17,6 +17,8 @@ export interface TestStack {
   /** The real local driver underneath any fault injection: what is really left on disk. */
   local: LocalDriver;
   sandboxRoot: string;
+  /** This stack's private copy of deploy/policies, read at each activity: tests may edit it. */
+  policyDir: string;
   prometheusUrl: string | null;
   config: Config;
   stop(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     driver,
     local,
     sandboxRoot,
+    policyDir,
     prometheusUrl: prom?.url ?? null,
     config,
     async stop() {

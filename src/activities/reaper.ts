@@ -1,0 +1,26 @@
+import type { Client } from '@temporalio/client';
+import type { SandboxDriver } from '../sandbox/driver';
+import { reapOrphans, type ReapResult } from '../sandbox/reap';
+
+export interface ReaperActivityDeps {
+  driver: SandboxDriver;
+  /** Visibility tells live owners from closed ones; without it only dead sandboxes go. */
+  client?: Client;
+}
+
+export interface ReapInput {
+  /** Sandboxes younger than this are kept unless their process is gone (default 120 s). */
+  graceMs?: number;
+}
+
+/**
+ * The Schedule's work, on whichever worker picks it up: that worker's driver sees its own
+ * sandboxes (local: its sandbox root; openshell: the gateway's).
+ */
+export function createReaperActivities(deps: ReaperActivityDeps) {
+  return {
+    async reapSandboxes(a: ReapInput = {}): Promise<ReapResult> {
+      return reapOrphans(deps.driver, deps.client ?? null, a.graceMs);
+    },
+  };
+}

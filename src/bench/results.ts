@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** bench/results.json. Durations in ms; every figure comes from the one run that wrote the file. */
+const Summary = z.object({ n: z.number().int().positive(), p50: z.number(), p95: z.number() });
+const Lifecycle = z.object({
+  /** Steps not run on a path are absent (a warm sandbox has no install step: it was installed ahead). */
+  steps: z.partialRecord(z.enum(['create', 'install', 'policy', 'exec', 'delete']), Summary),
+  total: Summary,
+});
+const ThroughputRow = z.object({
+  concurrency: z.number().int().positive(),
+  perMinute: z.number(),
+  p50Ms: z.number(),
+  wallMs: z.number(),
+  checks: z.object({ completed: z.number().int(), sandboxesLeft: z.number().int() }),
+});
+export const Target = z.object({ metric: z.string(), value: z.number(), unit: z.string(), target: z.string(), met: z.boolean() });
+export type Target = z.infer<typeof Target>;
+
+export const BenchResults = z.object({
+  version: z.literal(1),
+  generatedAt: z.string(),
+  quick: z.boolean(),
+  machine: z.object({ cpus: z.number().int(), node: z.string(), loadAvgStart: z.array(z.number()), loadAvgEnd: z.array(z.number()) }),
+  settings: z.object({
+    scenario: z.string(),
+    modelDelayMs: z.number(),
+    poolSize: z.number().int(),
+    lifecycleIterations: z.number().int(),
+    endToEndRuns: z.number().int(),
+    concurrency: z.array(z.number().int()),
+    maxConcurrentActivities: z.number().int(),
+  }),
+  lifecycle: z.object({ agent: z.string(), cold: Lifecycle, pool: Lifecycle, poolGain: z.number() }),
+  endToEnd: z.object({
+    baselineSequential: Summary,
+    baselineParallel: Summary,
+    temporal: Summary,
+    temporalPool: Summary,
+    /** temporal p50 / baselineParallel p50. */
+    overheadRatio: z.number(),
+    /** baselineSequential p50 / baselineParallel p50: parallelism without Temporal. */
+    parallelSpeedup: z.number(),
+    /** baselineSequential p50 / temporal p50: the product against the seed's sequential dispatch. */
+    temporalSpeedup: z.number(),
+    /** temporal p50 / temporalPool p50. */
+    poolGain: z.number(),
+  }),
+  throughput: z.object({ cold: z.array(ThroughputRow), pool: z.array(ThroughputRow) }),
+  targets: z.array(Target),
+});
+export type BenchResults = z.infer<typeof BenchResults>;

@@ -1,0 +1,50 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config';
+import { InputError } from '../errors';
+import { runBench } from '../bench/run';
+import { renderTable } from '../bench/table';
+import { REPO_ROOT } from '../stack/tools';
+
+/** `bulkhead bench [--quick] [--out FILE] [--model-delay MS] [--pool K]`: the table, and bench/results.json. */
+export async function bench(config: Config, argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'model-delay': { type: 'string' }, pool: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new InputError('arguments', (e as Error).message);
+  }
+  const int = (name: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InputError(`--${name}`, `an integer >= ${min}`);
+    return n;
+  };
+  const modelDelayMs = int('model-delay', values['model-delay'], 0);
+  const poolSize = int('pool', values.pool, 1);
+  const out = path.resolve(values.out ?? path.join(REPO_ROOT, 'bench/results.json'));
+
+  const t0 = Date.now();
+  const results = await runBench({
+    quick: values.quick,
+    modelDelayMs,
+    poolSize,
+    maxSandboxes: config.BULKHEAD_MAX_SANDBOXES,
+    log: (l) => console.error(`[bench] ${l}`),
+  });
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, JSON.stringify(results, null, 2) + '\n');
+  const [l1, l5, l15] = results.machine.loadAvgStart;
+  const [e1, e5, e15] = results.machine.loadAvgEnd;
+  console.log(renderTable(results));
+  console.log(
+    `\n${results.machine.cpus} CPUs, load average ${l1} ${l5} ${l15} at start, ${e1} ${e5} ${e15} at end; ` +
+      `${Math.round((Date.now() - t0) / 1000)} s${results.quick ? ' (--quick: smoke run, not figures to quote)' : ''}. Written to ${path.relative(process.cwd(), out) || out}`,
+  );
+  return 0;
+}

@@ -1,0 +1,256 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadScenario } from '../src/scenario/load';
+import type { AgentName, Sources } from '../src/schemas/agent';
+import type { ResolvedPolicy } from '../src/schemas/policy';
+import { LocalDriver } from '../src/sandbox/local';
+import { SRT_PKG_DIR } from '../src/sandbox/local/settings';
+import { statePaths } from '../src/sandbox/local/state';
+import { loadPolicy, resolvePolicy } from '../src/sandbox/policy';
+import { REPO_ROOT } from '../src/stack/tools';
+import { sandboxBase, sandboxName } from '../src/workflows/ids';
+import { hostPids, standIn } from './support/host';
+
+// What a compromised (prompt-injected) specialist could do with a shell in its sandbox, for each
+// agent, against the real local driver: sandboxes are made the way the workflow makes them
+// (the agent's deploy/policies file resolved for the run phase against real endpoints).
+const AGENTS: AgentName[] = ['metrics_agent', 'log_agent', 'runbook_agent'];
+const scenarioDir = path.join(REPO_ROOT, 'scenarios/checkout-outage');
+const CANARY = `bh-blast-canary-${process.pid}`;
+const MARKER = `bh-blast-marker-${process.pid}`;
+const root = mkdtempSync(path.join(os.tmpdir(), 'bh-blast-'));
+// A fake credential in the host's real home, where an operator's would be.
+const credDir = path.join(os.homedir(), `.bh-blast-${process.pid}`);
+
+let driver: LocalDriver;
+let sources: Sources;
+let prometheus: Awaited<ReturnType<typeof standIn>>;
+let model: Awaited<ReturnType<typeof standIn>>;
+const ids = {} as Record<AgentName, string>;
+const policies = {} as Record<AgentName, ResolvedPolicy>;
+
+const sh = (agent: AgentName, script: string) => driver.exec(ids[agent], ['/bin/sh', '-c', script], { timeoutMs: 60_000 });
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+beforeAll(async () => {
+  process.env.BULKHEAD_BLAST_CANARY = CANARY;
+  mkdirSync(path.join(credDir, '.ssh'), { recursive: true });
+  writeFileSync(path.join(credDir, 'credentials'), `aws_secret_access_key = ${CANARY}\n`);
+  writeFileSync(path.join(credDir, '.ssh', 'id_ed25519'), `${CANARY}\n`);
+  [prometheus, model] = await Promise.all([standIn('prometheus-ok'), standIn('model-ok')]);
+  ({ sources } = await loadScenario(scenarioDir));
+  const targets = { model: model.url, prometheus: prometheus.url };
+  driver = new LocalDriver({ root });
+  await Promise.all(
+    AGENTS.map(async (agent) => {
+      const id = sandboxName(sandboxBase(agent, 'incident-blast-radius', `run-${process.pid}`), 0);
+      ids[agent] = id;
+      policies[agent] = resolvePolicy(await loadPolicy(agent), 'run', targets, sources);
+      await driver.create({ id, agent, owner: 'incident-blast-radius', readOnly: policies[agent].readOnly });
+      await driver.applyPolicy(id, policies[agent]);
+      // Something of this agent's own for the others to try to read.
+      writeFileSync(path.join(statePaths(root, id).work, 'findings.txt'), `${CANARY}-${agent}\n`);
+    }),
+  );
+});
+
+afterAll(async () => {
+  await driver?.close();
+  prometheus?.close();
+  model?.close();
+  delete process.env.BULKHEAD_BLAST_CANARY;
+  rmSync(credDir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Attempt {
+  label: string;
+  host: string;
+  port: number;
+  url: string;
+}
+interface Outcome {
+  label: string;
+  mode: string;
+  exit: number;
+  httpCode: string;
+  connectCode: string;
+  body: string;
+}
+
+/**
+ * Each attempt three ways: through the HTTP proxy the sandbox is given, through its SOCKS proxy,
+ * and directly (around the proxies). One shell, one exec: the output is one line per try.
+ */
+async function tryReach(agent: AgentName, attempts: Attempt[]): Promise<Outcome[]> {
+  const modes = {
+    http: `--noproxy '' -x "$HTTP_PROXY"`,
+    socks: `--noproxy '' -x "$FTP_PROXY"`,
+    direct: `--noproxy '*'`,
+  };
+  const lines = attempts.flatMap((a) =>
+    Object.entries(modes).map(
+      ([mode, flags]) =>
+        `b=$(curl -sS --max-time 5 ${flags} -w '\\n%{http_code} %{http_connect}' ${q(a.url)} 2>/dev/null); ` +
+        `e=$?; printf '%s|%s|%s|%s\\n' ${q(a.label)} ${mode} $e "$(echo "$b" | tr '\\n' ' ')"`,
+    ),
+  );
+  const r = await sh(agent, lines.join('\n'));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [label, mode, exit, rest] = l.split('|') as [string, string, string, string];
+      const parts = rest.trim().split(' ');
+      const connectCode = parts.pop() ?? '';
+      const httpCode = parts.pop() ?? '';
+      return { label, mode, exit: Number(exit), httpCode, connectCode, body: parts.join(' ') };
+    });
+}
+
+describe.each(AGENTS)('blast radius of %s', (agent) => {
+  const others = AGENTS.filter((a) => a !== agent);
+
+  it('reaches what its policy allows, so the refusals below are not vacuous', async () => {
+    const allowed: Attempt[] = [{ label: 'model', host: '127.0.0.1', port: model.port, url: `${model.url}/v1/models` }];
+    if (agent === 'metrics_agent') allowed.push({ label: 'prometheus', host: '127.0.0.1', port: prometheus.port, url: `${prometheus.url}/api/v1/query` });
+    const got = await tryReach(agent, allowed);
+    for (const o of got.filter((o) => o.mode !== 'direct')) expect(o, `${o.label} via ${o.mode}`).toMatchObject({ exit: 0, httpCode: '200', body: `${o.label}-ok` });
+    const own = agent === 'log_agent' ? sources.logsDir : agent === 'runbook_agent' ? sources.runbooksDir : null;
+    const r = await sh(agent, `echo w > ./scratch && cat scratch; ${own ? `ls ${q(own)} | head -1` : 'true'}`);
+    expect(r.stdout).toBe(own ? `w\n${readdirSync(own).sort()[0]}\n` : 'w\n');
+  });
+
+  it("cannot read the other agents' data or sandboxes", async () => {
+    const foreign = [
+      ...(agent === 'log_agent' ? [] : [sources.logsDir!]),
+      ...(agent === 'runbook_agent' ? [] : [sources.runbooksDir!]),
+      ...others.map((o) => statePaths(root, ids[o]).work),
+    ];
+    const script = foreign
+      .map((d) => `ls -A ${q(d)} 2>/dev/null | sed 's|^|LISTED |'; for f in ${q(d)}/*; do [ -e "$f" ] && echo "EXISTS $f"; cat "$f" >/dev/null 2>&1 && echo "READ $f"; done`)
+      .join('; ');
+    const r = await sh(agent, `${script}; true`);
+    expect(r.stdout).toBe('');
+    // The same files are there on the host: the sandbox, not their absence, kept them out.
+    for (const d of foreign) expect(readdirSync(d).length).toBeGreaterThan(0);
+  });
+
+  it("cannot read the worker's environment, the host's home and credentials, the repo or its Temporal tools", async () => {
+    const homeEntries = readdirSync(os.homedir()).map((e) => path.join(os.homedir(), e));
+    const files = [
+      path.join(credDir, 'credentials'),
+      path.join(credDir, '.ssh', 'id_ed25519'),
+      ...homeEntries,
+      '/root/.bashrc',
+      path.join(REPO_ROOT, '.tools', 'bin', 'temporal'),
+      path.join(REPO_ROOT, 'package.json'),
+      path.join(REPO_ROOT, 'src', 'config.ts'),
+      path.join(root, ids[agent], 'meta.json'),
+      path.join(root, ids[agent], 'settings.json'),
+      path.join(root, ids[agent], 'denials.jsonl'),
+    ];
+    const r = await sh(
+      agent,
+      `for f in ${files.map(q).join(' ')}; do [ -e "$f" ] && echo "EXISTS $f"; done; ` +
+        // /etc/shadow is there (masked), but empty.
+        `for f in ${files.map(q).join(' ')} /etc/shadow; do c=$(cat "$f" 2>/dev/null) && [ -n "$c" ] && echo "READ $f"; done; ` +
+        `for d in /root ${q(os.homedir())} ${q(REPO_ROOT)} ${q(path.join(REPO_ROOT, '.tools'))} ${q(root)}; do ls -A "$d" 2>/dev/null | sed "s|^|LISTED $d/|"; done; ` +
+        // Every process it can see, and their environments: the worker's must not be among them.
+        `env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n'; true`,
+    );
+    expect(r.stdout).not.toMatch(/^(EXISTS|READ) /m);
+    // Listing a hidden directory shows only the path down to this sandbox's own mounts.
+    const mounts = [...policies[agent].readOnly, statePaths(root, ids[agent]).dir, path.join(SRT_PKG_DIR, 'vendor')];
+    const listed = [...r.stdout.matchAll(/^LISTED (.+)$/gm)].map((m) => m[1]!);
+    expect(listed.filter((p) => !mounts.some((m) => m === p || m.startsWith(p + '/')))).toEqual([]);
+    expect(r.stdout).not.toContain(CANARY);
+    expect(r.stdout).not.toContain('vitest');
+    // Host side: the canaries are really there for a process that is not sandboxed.
+    expect(process.env.BULKHEAD_BLAST_CANARY).toBe(CANARY);
+    expect(readFileSync(path.join(credDir, 'credentials'), 'utf8')).toContain(CANARY);
+  });
+
+  it('cannot reach endpoints outside its policy, through its proxies or around them; every proxied refusal is recorded', async () => {
+    const [tHost, tPort] = inject('temporalAddress').split(':') as [string, string];
+    const forbidden: Attempt[] = [
+      { label: 'temporal', host: tHost, port: Number(tPort), url: `http://${tHost}:${tPort}/` },
+      { label: 'outside', host: 'example.com', port: 443, url: 'https://example.com/' },
+      { label: 'brain', host: 'api.anthropic.com', port: 443, url: 'https://api.anthropic.com/v1/messages' },
+    ];
+    if (agent !== 'metrics_agent') forbidden.push({ label: 'prometheus', host: '127.0.0.1', port: prometheus.port, url: `${prometheus.url}/api/v1/query` });
+
+    const got = await tryReach(agent, forbidden);
+    expect(got).toHaveLength(forbidden.length * 3);
+    for (const o of got) {
+      expect(o.body, `${o.label} via ${o.mode}`).not.toMatch(/-ok/);
+      if (o.mode === 'http') expect([o.httpCode, o.connectCode], `${o.label} via http proxy`).toContain('403');
+      else expect(o.exit, `${o.label} via ${o.mode}`).not.toBe(0);
+    }
+    // Direct attempts never leave the sandbox (no interfaces), so only the proxies see, and record,
+    // refusals: one per proxied attempt.
+    const denials = await driver.denials(ids[agent]);
+    for (const a of forbidden) {
+      const mine = denials.filter((d) => d.host === a.host && d.port === a.port);
+      expect(mine, `denials for ${a.label}`).toHaveLength(2);
+      for (const d of mine) expect(d).toEqual({ host: a.host, port: a.port, binary: null, reason: 'host is not on the allow list' });
+    }
+    const allowed = new Set(policies[agent].endpoints.map((e) => `${e.host}:${e.port}`));
+    expect(denials.filter((d) => allowed.has(`${d.host}:${d.port}`))).toEqual([]);
+  });
+
+  it('cannot write outside its workdir: nothing reaches the host', async () => {
+    const own = statePaths(root, ids[agent]);
+    const marker = `${MARKER}-${agent}`;
+    const settingsBefore = readFileSync(own.settings, 'utf8');
+    const denialsBefore = (await driver.denials(ids[agent])).length;
+    expect(denialsBefore).toBeGreaterThan(0);
+    const dirs = [
+      '/',
+      '/etc',
+      '/usr',
+      '/opt',
+      '/tmp',
+      '/var/tmp',
+      '/dev/shm',
+      '/root',
+      os.homedir(),
+      credDir,
+      REPO_ROOT,
+      path.join(REPO_ROOT, '.tools', 'bin'),
+      sources.logsDir!,
+      sources.runbooksDir!,
+      root,
+      own.dir,
+      own.tmp,
+      ...others.map((o) => statePaths(root, ids[o]).work),
+    ];
+    await sh(
+      agent,
+      `for d in ${dirs.map(q).join(' ')}; do mkdir -p "$d" 2>/dev/null; echo x > "$d/${marker}" 2>/dev/null; done; ` +
+        // Tampering with its own policy or denial record from inside.
+        `echo '{}' > ${q(own.settings)} 2>/dev/null; : > ${q(own.denials)} 2>/dev/null; ` +
+        // The one place it may write, from the same script: proof the writes above really ran.
+        `echo x > ./${marker}`,
+    );
+    expect(existsSync(path.join(own.work, marker))).toBe(true);
+    for (const d of dirs) expect(existsSync(path.join(d, marker)), `${d}/${marker} on the host`).toBe(false);
+    expect(readFileSync(own.settings, 'utf8')).toBe(settingsBefore);
+    expect(await driver.denials(ids[agent])).toHaveLength(denialsBefore);
+  });
+});
+
+// After every agent's probes: the cross-agent checks above need the other sandboxes alive.
+describe.each(AGENTS)('deleting the sandbox of %s', (agent) => {
+  it('leaves nothing on disk or in the process table after delete', async () => {
+    const dir = statePaths(root, ids[agent]).dir;
+    expect(hostPids(`${dir}/`).length).toBeGreaterThan(0);
+    await driver.delete(ids[agent]);
+    expect(existsSync(dir)).toBe(false);
+    expect(hostPids(`${dir}/`)).toEqual([]);
+    expect(hostPids(ids[agent])).toEqual([]);
+    expect((await driver.list()).map((s) => s.id)).not.toContain(ids[agent]);
+  });
+});
