@@ -57,6 +57,18 @@ describe('investigateIncident on a real dev server and real sandboxes', () => {
       children.push(wf.workflowId);
     }
     expect(children.length).toBe(3);
+    // Each sandbox step is an activity whose summary names the agent and the step (for the UI).
+    const logs = await stack.client.workflow.getHandle(`${handle.workflowId}/log_agent-1`).fetchHistory();
+    const summaries = (logs.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null'));
+    expect(summaries).toEqual([
+      expect.stringMatching(/^log_agent: create sandbox bh-logs-/),
+      expect.stringMatching(/^log_agent: install agent in /),
+      expect.stringMatching(/^log_agent: apply policy to /),
+      expect.stringMatching(/^log_agent: run agent in .* \(attempt 1\)$/),
+      expect.stringMatching(/^log_agent: delete sandbox /),
+    ]);
     const desc = await handle.describe();
     expect(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
       expect.arrayContaining([

@@ -37,7 +37,7 @@ const { sandboxDriverInfo } = proxyActivities<ReturnType<typeof createSandboxAct
 // seconds rather than after the 7 min start-to-close timeout.
 const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>({
   startToCloseTimeout: '7m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 

@@ -1,8 +1,6 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   allHandlersFinished,
   condition,
   executeChild,
@@ -12,11 +10,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createSandboxActivities } from '../activities/sandbox';
 import type { createSessionActivities } from '../activities/session';
 import type { AgentName } from '../schemas/agent';
 import { type DispatchReply, dispatchProblem, dispatchUpdate } from './dispatch-update';
 import { SESSION_ID_PATTERN, sandboxName, sessionSandboxBase, specialistId } from './ids';
+import { describeFailure as describe } from './failures';
+import { sandboxStep } from './sandbox-steps';
 import { SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 import { runSpecialist } from './specialist';
 
@@ -33,10 +32,6 @@ const { runSessionAgent } = proxyActivities<SessionActivities>({
   heartbeatTimeout: '30s',
   retry: { maximumAttempts: 1 },
 });
-const { deleteSandbox } = proxyActivities<ReturnType<typeof createSandboxActivities>>({
-  startToCloseTimeout: '45s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 12 },
-});
 
 export interface SessionInput {
   /** ANTHROPIC_SESSION_ID. Nothing secret travels here: credentials go worker-side (see on-work). */
@@ -49,11 +44,6 @@ export interface SessionOutput {
   dispatches: { workflowId: string; agent: AgentName; ok: boolean }[];
 }
 
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
 
 /**
  * A Managed Agents session (ant mode): `ant beta:worker run` runs in a session sandbox, and each
@@ -124,7 +114,7 @@ export async function managedSession(input: SessionInput): Promise<SessionOutput
     // Children must finish first: closing the parent would terminate them before they delete
     // their sandboxes. On cancellation they are being cancelled too, and clean up as they go.
     await CancellationScope.nonCancellable(async () => {
-      const [del] = await Promise.allSettled([deleteSandbox({ id: sandboxId }), condition(allHandlersFinished)]);
+      const [del] = await Promise.allSettled([sandboxStep('deleteSandbox', `session: delete sandbox ${sandboxId}`)({ id: sandboxId }), condition(allHandlersFinished)]);
       deleted = del.status === 'fulfilled';
     });
   }

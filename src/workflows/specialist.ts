@@ -1,64 +1,31 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createSandboxActivities } from '../activities/sandbox';
 import type { AgentResult } from '../schemas/agent';
 import type { Denial } from '../schemas/report';
+import { describeFailure as describe, failureType, isRetryableFailure as isRetryable } from './failures';
 import { sandboxBase, sandboxName } from './ids';
+import { sandboxStep } from './sandbox-steps';
 import { type SandboxStep, type SpecialistProgress, specialistProgressQuery, specialistProgressSignal } from './progress';
 import { SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 import type { SpecialistInput, SpecialistOutput } from './types';
 
-type SandboxActivities = ReturnType<typeof createSandboxActivities>;
-
-// Each step has its own budget: creation and install are quick and safely retried (create is
-// idempotent on the name), the agent run is long and heartbeats, delete must eventually succeed.
-const { createSandbox, installAgent } = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '90s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4 },
-});
-const { applyAgentPolicy } = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4 },
-});
-// One attempt per activity: the workflow retries the run itself, so it knows the attempt count
-// and can replace a sandbox that was lost with its worker.
-const { runAgent } = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '6m',
-  heartbeatTimeout: '20s',
-  retry: { maximumAttempts: 1 },
-});
-const { deleteSandbox } = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '45s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 12 },
-});
-
 export const RUN_ATTEMPTS = 3;
-const MAX_INCARNATIONS = 2;
+// Each lost sandbox (its worker died) gets a replacement; bounded so a driver that keeps losing
+// them ends the specialist instead of looping. Three survives two worker crashes in a row.
+const MAX_INCARNATIONS = 3;
 
-/** The failure's own message, not the wrapper's "Activity task failed". */
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
-function failureType(err: unknown): string | null {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
-}
-function isRetryable(err: unknown): boolean {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return !(cause instanceof ApplicationFailure && cause.nonRetryable);
+/** Gone with its worker, or already deleted as such by the reaper: a new sandbox will do. */
+function isLost(err: unknown): boolean {
+  const type = failureType(err);
+  return type === 'SandboxLost' || type === 'SandboxMissing';
 }
 
 /**
@@ -105,25 +72,25 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
     let lost = false;
     try {
       await report('create');
-      await createSandbox({ id, agent: input.agent, owner: info.workflowId, sources: input.sources });
+      await sandboxStep('createSandbox', `${input.agent}: create sandbox ${id}`)({ id, agent: input.agent, owner: info.workflowId, sources: input.sources });
       created = true;
       deleted = false;
       await report('install');
-      await installAgent({ id, agent: input.agent });
+      await sandboxStep('installAgent', `${input.agent}: install agent in ${id}`)({ id, agent: input.agent });
       await report('policy');
-      await applyAgentPolicy({ id, agent: input.agent, sources: input.sources });
+      await sandboxStep('applyAgentPolicy', `${input.agent}: apply policy to ${id}`)({ id, agent: input.agent, sources: input.sources });
       for (let attempt = 1; attempt <= RUN_ATTEMPTS; attempt++) {
         progress.attempts++;
         await report('run');
         try {
-          result = await runAgent({ id, agent: input.agent, task: input.task, incident: input.incident, sources: input.sources });
+          result = await sandboxStep('runAgent', `${input.agent}: run agent in ${id} (attempt ${attempt})`)({ id, agent: input.agent, task: input.task, incident: input.incident, sources: input.sources });
           error = null;
           break;
         } catch (err) {
           if (isCancellation(err)) throw err;
           error = describe(err);
           progress.error = error;
-          if (failureType(err) === 'SandboxLost') {
+          if (isLost(err)) {
             lost = true;
             break;
           }
@@ -139,6 +106,8 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
       }
       error = describe(err);
       progress.error = error;
+      // Lost between create and run (its worker died in between): replace it, as for a lost run.
+      lost = isLost(err);
     }
     await cleanup(id);
     if (!lost) break;
@@ -147,7 +116,7 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
   async function cleanup(id: string): Promise<void> {
     await report('delete');
     try {
-      const out = await CancellationScope.nonCancellable(() => deleteSandbox({ id }));
+      const out = await CancellationScope.nonCancellable(() => sandboxStep('deleteSandbox', `${input.agent}: delete sandbox ${id}`)({ id }));
       denials.push(...out.denials);
       progress.denials = [...denials];
       deleted = true;

@@ -1,0 +1,35 @@
+import { type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import type { createSandboxActivities } from '../activities/sandbox';
+
+type SandboxActivities = ReturnType<typeof createSandboxActivities>;
+
+// Each step has its own budget: creation and install are quick and safely retried (create is
+// idempotent on the name), the agent run is long and heartbeats, delete must eventually succeed.
+const QUICK: ActivityOptions = {
+  startToCloseTimeout: '90s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4 },
+};
+const POLICY: ActivityOptions = { ...QUICK, startToCloseTimeout: '30s' };
+// One attempt per activity: the workflow retries the run itself, so it knows the attempt count
+// and can replace a sandbox that was lost with its worker.
+const RUN: ActivityOptions = { startToCloseTimeout: '6m', heartbeatTimeout: '20s', retry: { maximumAttempts: 1 } };
+const DELETE: ActivityOptions = {
+  startToCloseTimeout: '45s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 12 },
+};
+
+const OPTIONS = {
+  createSandbox: QUICK,
+  installAgent: QUICK,
+  applyAgentPolicy: POLICY,
+  runAgent: RUN,
+  deleteSandbox: DELETE,
+} satisfies Partial<Record<keyof SandboxActivities, ActivityOptions>>;
+
+/**
+ * One sandbox step as an activity whose summary names the agent and the step, so the Temporal
+ * UI's event list reads "log_agent: delete sandbox bh-logs-…" rather than a bare type name.
+ */
+export function sandboxStep<K extends keyof typeof OPTIONS>(name: K, summary: string): SandboxActivities[K] {
+  return proxyActivities<SandboxActivities>({ ...OPTIONS[name], summary })[name];
+}
