@@ -10,10 +10,17 @@ import type { BenchTask } from './tasks';
  * the sandbox. Sequential is the seed's dispatch (one specialist after another); parallel runs
  * the three at once with Promise.all.
  */
-export async function runBaseline(d: PlainDeps, scenarioDir: string, tasks: BenchTask[], mode: 'sequential' | 'parallel'): Promise<AgentResult[]> {
+export async function runBaseline(
+  d: PlainDeps,
+  scenarioDir: string,
+  tasks: BenchTask[],
+  mode: 'sequential' | 'parallel',
+): Promise<{ results: AgentResult[]; specialistMs: number[] }> {
   const { incident, sources } = await loadScenario(scenarioDir);
+  const specialistMs: number[] = [];
   const one = async (t: BenchTask): Promise<AgentResult> => {
     const id = `bh-bench-${randomBytes(4).toString('hex')}-0`;
+    const t0 = performance.now();
     try {
       await plainCreate(d, id, t.agent, sources);
       await plainInstall(d, id, t.agent);
@@ -21,10 +28,11 @@ export async function runBaseline(d: PlainDeps, scenarioDir: string, tasks: Benc
       return await plainRun(d, id, t.agent, t.task, incident, sources);
     } finally {
       await plainDelete(d, id);
+      specialistMs.push(performance.now() - t0);
     }
   };
-  if (mode === 'parallel') return Promise.all(tasks.map(one));
-  const out: AgentResult[] = [];
-  for (const t of tasks) out.push(await one(t));
-  return out;
+  if (mode === 'parallel') return { results: await Promise.all(tasks.map(one)), specialistMs };
+  const results: AgentResult[] = [];
+  for (const t of tasks) results.push(await one(t));
+  return { results, specialistMs };
 }

@@ -8,41 +8,52 @@ export const STEPS = ['create', 'install', 'policy', 'exec', 'delete'] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface LifecycleResult {
+  /** A warm sandbox has no install step: it was installed ahead (its lookup counts in the total). */
   steps: Partial<Record<Step, Summary>>;
   /** The five steps of one sandbox, end to end. */
   total: Summary;
 }
 
-/**
- * One sandbox at a time: create -> install (upload + self-check) -> run policy -> exec of
- * /bin/true -> delete, `iterations` times. With a pool, create is a claim and install is skipped
- * (the stock was installed ahead); each iteration waits for the pool to be full again first, so
- * this is the warm path, not a pool that ran dry.
- */
-export async function measureLifecycle(d: PlainDeps, agent: AgentName, sources: Sources, iterations: number): Promise<LifecycleResult> {
-  const pool = d.driver instanceof WarmPool ? d.driver : null;
-  const samples: Record<Step, number[]> = { create: [], install: [], policy: [], exec: [], delete: [] };
-  const totals: number[] = [];
-  for (let i = 0; i < iterations; i++) {
+/** Collects lifecycle runs one at a time, so cold and warm runs can be interleaved. */
+export class LifecycleSamples {
+  private readonly steps: Record<Step, number[]> = { create: [], install: [], policy: [], exec: [], delete: [] };
+  private readonly totals: number[] = [];
+
+  constructor(
+    private readonly d: PlainDeps,
+    private readonly agent: AgentName,
+    private readonly sources: Sources,
+  ) {}
+
+  /**
+   * One sandbox: create -> install (upload + self-check) -> run policy -> exec of /bin/true ->
+   * delete. With a pool, create is a claim and install a lookup; the pool is full first, so this
+   * is the warm path, not a pool that ran dry. `record: false` is a warm-up.
+   */
+  async once(record = true): Promise<void> {
+    const { d, agent, sources } = this;
+    const pool = d.driver instanceof WarmPool ? d.driver : null;
     await pool?.whenFull();
     const id = `bh-bench-${randomBytes(4).toString('hex')}-0`;
+    const took: Partial<Record<Step, number>> = {};
     const step = async (name: Step, fn: () => Promise<void>) => {
-      const { ms } = await timed(fn);
-      // A warm sandbox's install is a lookup (it was installed ahead): counted in the total, not shown as a step.
-      if (!(pool && name === 'install')) samples[name].push(ms);
-      return ms;
+      took[name] = (await timed(fn)).ms;
     };
-    let total = 0;
     try {
-      total += await step('create', () => plainCreate(d, id, agent, sources));
-      total += await step('install', () => plainInstall(d, id, agent));
-      total += await step('policy', () => plainPolicy(d, id, agent, sources));
-      total += await step('exec', () => plainExec(d, id, ['/bin/true']));
+      await step('create', () => plainCreate(d, id, agent, sources));
+      await step('install', () => plainInstall(d, id, agent));
+      await step('policy', () => plainPolicy(d, id, agent, sources));
+      await step('exec', () => plainExec(d, id, ['/bin/true']));
     } finally {
-      total += await step('delete', () => plainDelete(d, id));
+      await step('delete', () => plainDelete(d, id));
     }
-    totals.push(total);
+    if (!record) return;
+    for (const s of STEPS) if (!(pool && s === 'install')) this.steps[s].push(took[s]!);
+    this.totals.push(STEPS.reduce((sum, s) => sum + took[s]!, 0));
   }
-  const steps: Partial<Record<Step, Summary>> = Object.fromEntries(STEPS.filter((s) => samples[s].length).map((s) => [s, summarize(samples[s])]));
-  return { steps, total: summarize(totals) };
+
+  result(): LifecycleResult {
+    const steps: Partial<Record<Step, Summary>> = Object.fromEntries(STEPS.filter((s) => this.steps[s].length).map((s) => [s, summarize(this.steps[s])]));
+    return { steps, total: summarize(this.totals) };
+  }
 }

@@ -37,14 +37,22 @@ export const BenchResults = z.object({
     baselineParallel: Summary,
     temporal: Summary,
     temporalPool: Summary,
-    /** temporal p50 / baselineParallel p50. */
+    // Ratios are medians of run-by-run ratios (each round runs the four variants back to back).
+    /** temporal / baselineParallel. */
     overheadRatio: z.number(),
-    /** baselineSequential p50 / baselineParallel p50: parallelism without Temporal. */
+    /** baselineSequential / baselineParallel: parallelism without Temporal. */
     parallelSpeedup: z.number(),
-    /** baselineSequential p50 / temporal p50: the product against the seed's sequential dispatch. */
+    /** baselineSequential / temporal: the product against the seed's sequential dispatch. */
     temporalSpeedup: z.number(),
-    /** temporal p50 / temporalPool p50. */
+    /** baselineSequential / temporalPool. */
+    temporalPoolSpeedup: z.number(),
+    /** temporal / temporalPool. */
     poolGain: z.number(),
+    /**
+     * A sequential run's time over its slowest specialist's (median over runs): the speedup a
+     * parallel run would reach on unlimited cores with the same per-specialist cost.
+     */
+    parallelCeiling: z.number(),
   }),
   throughput: z.object({ cold: z.array(ThroughputRow), pool: z.array(ThroughputRow) }),
   targets: z.array(Target),

@@ -11,10 +11,10 @@ import { startDevServer } from '../stack/temporal';
 import { REPO_ROOT } from '../stack/tools';
 import { runBaseline } from './baseline';
 import { startBrainStandin } from './brain-standin';
-import { measureLifecycle } from './lifecycle';
+import { LifecycleSamples } from './lifecycle';
 import { startModelStandin } from './model-standin';
 import type { BenchResults } from './results';
-import { round, summarize, timed } from './stats';
+import { percentile, round, summarize, timed } from './stats';
 import { plainInstall, type PlainDeps } from './steps';
 import { judgeTargets } from './targets';
 import { benchTasks } from './tasks';
@@ -33,6 +33,14 @@ export interface BenchOptions {
 }
 
 const LIFECYCLE_AGENT: AgentName = 'log_agent';
+
+/**
+ * Median of run-by-run ratios a[i] / b[i]. The variants of one round run back to back, so a
+ * ratio within a round cancels most of the drift in machine load that separate medians keep.
+ */
+function paired(a: number[], b: number[]): number {
+  return percentile(a.map((v, i) => v / b[i]!), 50);
+}
 
 /**
  * Every figure in one process and one run: the sandbox lifecycle on the local driver, one
@@ -72,17 +80,22 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     // --- sandbox lifecycle, cold and warm, no model involved ---
     const local = new LocalDriver({ root: path.join(root, 'plain') });
     const plain: PlainDeps = { driver: local, bundle, targets: { model: model.url, prometheus: prom.url }, model: { url: model.url, name: 'bench-model' } };
-    log(`sandbox lifecycle: ${iterations} cold runs`);
-    await measureLifecycle(plain, LIFECYCLE_AGENT, scenario.sources, 1);
-    const cold = await measureLifecycle(plain, LIFECYCLE_AGENT, scenario.sources, iterations);
     const lifecyclePool = new WarmPool(local, { size: 1 });
     const pooled: PlainDeps = { ...plain, driver: lifecyclePool };
     lifecyclePool.start((id, agent) => plainInstall(pooled, id, agent as AgentName));
-    log(`sandbox lifecycle: ${iterations} warm-pool runs`);
-    // The first create of a mount set is a miss that registers it; then the pool is warm.
-    await measureLifecycle(pooled, LIFECYCLE_AGENT, scenario.sources, 1);
-    const pool = await measureLifecycle(pooled, LIFECYCLE_AGENT, scenario.sources, iterations);
+    const coldRuns = new LifecycleSamples(plain, LIFECYCLE_AGENT, scenario.sources);
+    const poolRuns = new LifecycleSamples(pooled, LIFECYCLE_AGENT, scenario.sources);
+    log(`sandbox lifecycle: ${iterations} cold and ${iterations} warm-pool runs, interleaved`);
+    // Warm-up; for the pool, the first create of a mount set is the miss that registers it.
+    await coldRuns.once(false);
+    await poolRuns.once(false);
+    for (let i = 0; i < iterations; i++) {
+      await coldRuns.once();
+      await poolRuns.once();
+    }
     await lifecyclePool.close();
+    const cold = coldRuns.result();
+    const pool = poolRuns.result();
 
     // --- one investigation: Temporal (without and with pool) against the plain baselines ---
     const workerOpts = { address: server.address, prometheusUrl: prom.url, modelUrl: model.url, brainUrl: brain.url, maxSandboxes };
@@ -96,9 +109,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     await runBaseline(plain, scenarioDir, tasks, 'parallel');
 
     const samples = { baselineSequential: [] as number[], baselineParallel: [] as number[], temporal: [] as number[], temporalPool: [] as number[] };
+    const ceilings: number[] = [];
     for (let i = 0; i < runs; i++) {
       log(`investigation ${i + 1}/${runs}: sequential, parallel, Temporal, Temporal + pool`);
-      samples.baselineSequential.push((await timed(() => runBaseline(plain, scenarioDir, tasks, 'sequential'))).ms);
+      const seq = await timed(() => runBaseline(plain, scenarioDir, tasks, 'sequential'));
+      samples.baselineSequential.push(seq.ms);
+      ceilings.push(seq.ms / Math.max(...seq.value.specialistMs));
       samples.baselineParallel.push((await timed(() => runBaseline(plain, scenarioDir, tasks, 'parallel'))).ms);
       const t = await coldWorker.investigate(scenarioDir);
       checkReport(t.report);
@@ -148,10 +164,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       lifecycle: { agent: LIFECYCLE_AGENT, cold, pool, poolGain: round(cold.total.p50 / pool.total.p50, 2) },
       endToEnd: {
         ...e,
-        overheadRatio: round(e.temporal.p50 / e.baselineParallel.p50, 3),
-        parallelSpeedup: round(e.baselineSequential.p50 / e.baselineParallel.p50, 2),
-        temporalSpeedup: round(e.baselineSequential.p50 / e.temporal.p50, 2),
-        poolGain: round(e.temporal.p50 / e.temporalPool.p50, 2),
+        overheadRatio: round(paired(samples.temporal, samples.baselineParallel), 3),
+        parallelSpeedup: round(paired(samples.baselineSequential, samples.baselineParallel), 2),
+        temporalSpeedup: round(paired(samples.baselineSequential, samples.temporal), 2),
+        temporalPoolSpeedup: round(paired(samples.baselineSequential, samples.temporalPool), 2),
+        poolGain: round(paired(samples.temporal, samples.temporalPool), 2),
+        parallelCeiling: round(percentile(ceilings, 50), 2),
       },
       throughput,
     };

@@ -29,17 +29,19 @@ export function renderTable(r: BenchResults): string {
   rows.push(['  total, warm pool (create = claim)', pp(L.pool.total), ...judged('sandbox lifecycle p50, local driver, warm pool')]);
   rows.push(['  warm pool gain (cold p50 / pool p50)', x(L.poolGain), '', '']);
 
-  section(`One investigation, 3 specialists, model ${r.settings.modelDelayMs} ms, ${E.temporal.n} runs (p50 / p95)`);
+  section(`One investigation, 3 specialists, model ${r.settings.modelDelayMs} ms, ${E.temporal.n} rounds (p50 / p95; ratios: median of per-round ratios)`);
   rows.push(['  no Temporal, sequential (seed dispatch)', pp(E.baselineSequential), '', '']);
   rows.push(['  no Temporal, parallel (Promise.all)', pp(E.baselineParallel), '', '']);
   rows.push(['  Temporal (1 brain turn, 3 children)', pp(E.temporal), '', '']);
   rows.push(['  Temporal + warm pool', pp(E.temporalPool), '', '']);
   const overhead = t.get('Temporal overhead vs parallel no-Temporal baseline')!;
   rows.push(['  Temporal overhead vs parallel baseline', `${overhead.value >= 0 ? '+' : ''}${overhead.value}% (${x(E.overheadRatio)})`, ...judged(overhead.metric)]);
+  rows.push(['  ceiling: sequential / its slowest specialist', x(E.parallelCeiling), '', '']);
   rows.push(['  parallel speedup, no Temporal (seq / par)', x(E.parallelSpeedup), ...judged('parallel speedup over sequential, no Temporal')]);
   rows.push(['  speedup, Temporal vs sequential baseline', x(E.temporalSpeedup), ...judged('speedup of a Temporal investigation over sequential')]);
+  rows.push(['  speedup, Temporal + pool vs sequential baseline', x(E.temporalPoolSpeedup), ...judged('speedup of a Temporal + warm pool investigation over sequential')]);
   rows.push(['  warm pool gain (Temporal p50 / Temporal+pool p50)', x(E.poolGain), '', '']);
-  rows.push(['  Temporal + pool vs parallel baseline', x(E.temporalPool.p50 / E.baselineParallel.p50), '', '']);
+  rows.push(['  Temporal + pool vs parallel baseline (p50s)', x(E.temporalPool.p50 / E.baselineParallel.p50), '', '']);
 
   section(`Throughput (${r.settings.maxConcurrentActivities} concurrent activities per worker)`);
   r.throughput.cold.forEach((c, i) => {
@@ -48,7 +50,9 @@ export function renderTable(r: BenchResults): string {
     rows.push([`  ${p.concurrency} concurrent, warm pool`, `${p.perMinute.toFixed(1)} inv/min, p50 ${ms(p.p50Ms)} (${x(p.perMinute / c.perMinute)})`, '', '']);
   });
 
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met?'], ...rows].map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(['metric', 'value', 'target', 'met?']), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  // Section titles span the line; only the other rows set the column widths.
+  const isSection = (row: Row) => !row[0].startsWith(' ');
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met?'], ...rows.filter((r) => !isSection(r))].map((row) => row[i]!.length)));
+  const line = (row: string[]) => (isSection(row as Row) ? row[0]! : row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return [['metric', 'value', 'target', 'met?'].map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

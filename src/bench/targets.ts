@@ -13,5 +13,6 @@ export function judgeTargets(r: Measured): Target[] {
     { metric: 'Temporal overhead vs parallel no-Temporal baseline', value: overheadPct, unit: '%', target: '< 15%', met: overheadPct < 15 },
     { metric: 'parallel speedup over sequential, no Temporal', value: e.parallelSpeedup, unit: 'x', target: '>= 2.7x', met: e.parallelSpeedup >= 2.7 },
     { metric: 'speedup of a Temporal investigation over sequential', value: e.temporalSpeedup, unit: 'x', target: '>= 2.7x', met: e.temporalSpeedup >= 2.7 },
+    { metric: 'speedup of a Temporal + warm pool investigation over sequential', value: e.temporalPoolSpeedup, unit: 'x', target: '>= 2.7x', met: e.temporalPoolSpeedup >= 2.7 },
   ];
 }

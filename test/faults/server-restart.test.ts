@@ -22,8 +22,8 @@ describe('Temporal dev server restarted mid-investigation', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bh-restart-'));
     port = await freePort();
     await serve();
-    // Agent runs are held 4 s, so the restart lands while they run.
-    stack = await startProcessStack({ address: server!.address, env: { BULKHEAD_TEST_RUN_DELAY_MS: '4000' } });
+    // Agent runs are held 3 s, so the restart lands while they run.
+    stack = await startProcessStack({ address: server!.address, env: { BULKHEAD_TEST_RUN_DELAY_MS: '3000' } });
   });
   afterAll(async () => {
     await stack?.stop();
