@@ -26,20 +26,22 @@ function asFailure(e: unknown): unknown {
   }
   return e;
 }
+/**
+ * Runs one step: permanent failures marked where they arise, and a heartbeat while it runs so a
+ * dead worker is noticed in seconds (outside an activity, as the warm pool calls it, no heartbeat).
+ */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ctx = Context.current();
+    timer = setInterval(() => ctx.heartbeat(), 3000);
+  } catch {
+    // Not in an activity.
+  }
   try {
     return await fn();
   } catch (e) {
     throw asFailure(e);
-  }
-}
-
-/** Keeps a heartbeat going while a long call runs, so a dead worker is noticed in seconds. */
-async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), 3000);
-  try {
-    return await fn();
   } finally {
     clearInterval(timer);
   }
@@ -124,15 +126,13 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       for (const k of ['BULKHEAD_MODEL_TIMEOUT_MS', 'BULKHEAD_MODEL_RETRIES', 'BULKHEAD_MODEL_BUDGET_MS'] as const) {
         if (config[k]) env[k] = config[k];
       }
-      const res = await withHeartbeat(() =>
-        guard(() =>
-          driver.exec(a.id, [NODE, AGENT_FILE], {
-            stdin: JSON.stringify(input),
-            env,
-            timeoutMs: policy.limits.run_timeout_seconds * 1000,
-            signal: ctx.cancellationSignal,
-          }),
-        ),
+      const res = await guard(() =>
+        driver.exec(a.id, [NODE, AGENT_FILE], {
+          stdin: JSON.stringify(input),
+          env,
+          timeoutMs: policy.limits.run_timeout_seconds * 1000,
+          signal: ctx.cancellationSignal,
+        }),
       );
       const lastLine = (redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
       if (res.timedOut) {

@@ -5,8 +5,10 @@ type SandboxActivities = ReturnType<typeof createSandboxActivities>;
 
 // Each step has its own budget: creation and install are quick and safely retried (create is
 // idempotent on the name), the agent run is long and heartbeats, delete must eventually succeed.
+// Every step heartbeats, so a worker killed mid-step is noticed in seconds, not at the timeout.
 const QUICK: ActivityOptions = {
   startToCloseTimeout: '90s',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 4 },
 };
 const POLICY: ActivityOptions = { ...QUICK, startToCloseTimeout: '30s' };

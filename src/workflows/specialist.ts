@@ -2,7 +2,6 @@ import {
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -55,9 +54,9 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
     if (!parent) return;
     // Progress is best-effort: a parent that is gone must not fail the cleanup path.
     const sent = parent.signal(specialistProgressSignal, { ...progress }).catch(() => undefined);
-    // Waiting for the signal cost a workflow-task round trip per step; now it leaves with the
-    // step's own command. Runs begun before this change keep waiting (replay), as do final steps.
-    if (wait || !patched('progress-signal-no-wait')) await sent;
+    // Waiting would cost a workflow-task round trip per step: the signal leaves with the step's
+    // own command. Only the final step waits, so the parent has it before the child closes.
+    if (wait) await sent;
   };
 
   let result: AgentResult | null = null;
