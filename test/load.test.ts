@@ -4,9 +4,9 @@
  * Default N = 1 and 5; N = 20 with BULKHEAD_HEAVY_TESTS=1. Set BULKHEAD_TEST_LOG=1 to print the
  * figures (duration, peak worker RSS, peak live sandboxes).
  *
- * Settings that matter: BULKHEAD_MAX_SANDBOXES (default 8) sets the worker's concurrent activity
- * slots (2x), which bounds concurrent agent runs and sandbox steps; it does not bound how many
- * sandboxes exist at once (a sandbox lives across several activities), which the test reports.
+ * Settings that matter: BULKHEAD_MAX_SANDBOXES caps the sandboxes a worker has alive at once
+ * (a create at the cap is retried a second later, holding no activity slot) and sets the worker's
+ * concurrent activity slots (2x). The test runs with a cap of 4, so N = 5 must queue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Report } from '../src/schemas/report';
@@ -17,13 +17,14 @@ const HEAVY = process.env.BULKHEAD_HEAVY_TESTS === '1';
 // Measured peaks (2 cores): ~420 MiB at N=1, ~650 at N=5, ~1170 at N=20 (workflow bundle and
 // cache, agent results in flight). Generous bound, so a leak shows and noise does not.
 const MAX_WORKER_RSS_MIB = 1536;
+const SANDBOX_CAP = 4;
 
 describe('concurrent investigations on one worker', () => {
   let stack: ProcessStack;
   let worker: WorkerProcess;
   beforeAll(async () => {
     stack = await startProcessStack();
-    worker = await stack.spawn();
+    worker = await stack.spawn({ BULKHEAD_MAX_SANDBOXES: String(SANDBOX_CAP) });
   });
   afterAll(() => stack?.stop());
 
@@ -47,6 +48,7 @@ describe('concurrent investigations on one worker', () => {
       for (const s of r.specialists) expect(s.sandbox.deleted).toBe(true);
     }
     expect(await stack.local.list()).toEqual([]);
+    expect(peakSandboxes).toBeLessThanOrEqual(SANDBOX_CAP);
     const rss = worker.peakRssMiB();
     const figures = { n, seconds: (Date.now() - t0) / 1000, peakWorkerRssMiB: rss, peakSandboxes };
     if (process.env.BULKHEAD_TEST_LOG) console.log(`load ${JSON.stringify(figures)}`);

@@ -56,14 +56,29 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     anthropic: config.ANTHROPIC_BASE_URL,
   });
   const policyFor = (agent: AgentName) => loadPolicy(agent, deps.policyDir);
+  // Sandboxes this worker created and has not deleted: what its cap counts. Counted from create
+  // to delete, including a failed create (its delete still runs and releases the slot).
+  const owned = new Set<string>();
 
   return {
     async sandboxDriverInfo(): Promise<{ kind: string; limitations: string[] }> {
       return { kind: driver.kind, limitations: driver.limitations };
     },
 
-    /** Deny-all network; the data mounts the policy names, read-only. Idempotent on the id. */
+    /**
+     * Deny-all network; the data mounts the policy names, read-only. Idempotent on the id. At the
+     * worker's cap (BULKHEAD_MAX_SANDBOXES) it fails retryably and soon, rather than waiting here:
+     * a waiting create would hold an activity slot that a running sandbox needs to finish.
+     */
     async createSandbox(a: { id: string; agent: AgentName; owner: string; sources: Sources }): Promise<void> {
+      if (!owned.has(a.id) && owned.size >= config.BULKHEAD_MAX_SANDBOXES) {
+        throw ApplicationFailure.create({
+          message: `worker at its cap of ${config.BULKHEAD_MAX_SANDBOXES} live sandboxes (BULKHEAD_MAX_SANDBOXES)`,
+          type: 'SandboxCapacity',
+          nextRetryDelay: '1s',
+        });
+      }
+      owned.add(a.id);
       await guard(async () => {
         const policy = resolvePolicy(await policyFor(a.agent), 'run', targets(a.sources), a.sources);
         await driver.create({ id: a.id, agent: a.agent, owner: a.owner, readOnly: policy.readOnly });
@@ -159,6 +174,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       return guard(async () => {
         const denials = await driver.denials(a.id).catch(() => [] as Denial[]);
         await driver.delete(a.id);
+        owned.delete(a.id);
         return { denials };
       });
     },

@@ -20,8 +20,16 @@ const DELETE: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 12 },
 };
 
+// A create refused at the worker's sandbox cap retries every second (nextRetryDelay) until a slot
+// frees, bounded by the schedule-to-close budget rather than an attempt count.
+const CREATE: ActivityOptions = {
+  ...QUICK,
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
 const OPTIONS = {
-  createSandbox: QUICK,
+  createSandbox: CREATE,
   installAgent: QUICK,
   applyAgentPolicy: POLICY,
   runAgent: RUN,
