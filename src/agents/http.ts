@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /**
  * Every agent HTTP request (Prometheus, Loki, the model) goes through here.
@@ -16,10 +16,19 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): string | nul
   return url.trim() === '' ? null : url.trim();
 }
 
+/**
+ * undici is loaded on the first request, not at start-up: evaluating it is a sizeable share of
+ * the agent's start, and an agent reading only local files never makes a request.
+ */
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | null = null;
+const loadUndici = () => (undici ??= import('undici'));
+
 const dispatchers = new Map<string, Dispatcher>();
 
 /** One dispatcher per proxy URL, so tests that change the environment get a fresh one. */
-export function sharedDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+export async function sharedDispatcher(env: NodeJS.ProcessEnv = process.env): Promise<Dispatcher> {
+  const { Agent, ProxyAgent } = await loadUndici();
   const proxy = proxyFromEnv(env);
   const key = proxy ?? 'direct';
   let d = dispatchers.get(key);
@@ -33,11 +42,13 @@ export function sharedDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatch
 }
 
 /** A WHATWG-compatible fetch that honours the sandbox proxy; hand it to SDKs as `fetch`. */
-export const proxiedFetch = ((input: string | URL | Request, init?: RequestInit) =>
-  undiciFetch(input as Parameters<typeof undiciFetch>[0], {
-    ...(init as Parameters<typeof undiciFetch>[1]),
-    dispatcher: sharedDispatcher(),
-  })) as unknown as typeof fetch;
+export const proxiedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const { fetch: undiciFetch } = await loadUndici();
+  return undiciFetch(input as Parameters<Undici['fetch']>[0], {
+    ...(init as Parameters<Undici['fetch']>[1]),
+    dispatcher: await sharedDispatcher(),
+  });
+}) as unknown as typeof fetch;
 
 /** For tests and short-lived processes: close pooled sockets so the event loop can exit. */
 export async function closeDispatchers(): Promise<void> {

@@ -5,17 +5,15 @@
  * the agents already redacted: a bug in one gatherer must not become a leak.
  */
 import { AgentInput, AgentResult, type AgentName } from '../schemas/agent';
-import { gatherLogs } from './logs/index';
-import { gatherMetrics } from './metrics/index';
 import { summarize } from './model/summarize';
 import { redactDeep, redactText } from './redact';
-import { gatherRunbooks } from './runbooks/index';
 import type { Gather } from './types';
 
-const GATHERERS: Record<AgentName, Gather> = {
-  metrics_agent: gatherMetrics,
-  log_agent: gatherLogs,
-  runbook_agent: gatherRunbooks,
+/** Loaded on demand: one agent's code (and its npm dependencies) need not be evaluated for another. */
+const GATHERERS: Record<AgentName, () => Promise<Gather>> = {
+  metrics_agent: async () => (await import('./metrics/index')).gatherMetrics,
+  log_agent: async () => (await import('./logs/index')).gatherLogs,
+  runbook_agent: async () => (await import('./runbooks/index')).gatherRunbooks,
 };
 
 const log = (msg: string) => process.stderr.write(`[agent] ${redactText(msg)}\n`);
@@ -50,7 +48,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const input = parsed.data;
   log(`${input.agent} starting`);
-  const gathered = await GATHERERS[input.agent](input, log);
+  const gather = await GATHERERS[input.agent]();
+  const gathered = await gather(input, log);
   log(`evidence gathered; summarizing ${input.model ? `with ${input.model.name}` : 'without a model'}`);
   const s = await summarize(input, gathered, log);
   const result = AgentResult.parse({

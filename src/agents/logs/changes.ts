@@ -20,7 +20,7 @@ export function isChangeStream(labels: Record<string, string>): boolean {
   );
 }
 
-const VERSIONED = /\b([A-Za-z][\w.-]*?[-_@])?(v?\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?)\b/;
+const VERSIONED = /\b([A-Za-z][\w.-]*?[-_@])?(v?\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?)\b/g;
 const IMAGE = /\b(?:[\w.-]+(?::\d+)?\/)*([a-z][\w.-]*):(v?[\w][\w.-]*)\b/;
 const SHA = /\b(?:commit|sha|revision|rev|build)[ #:=]+([0-9a-f]{7,40})\b/i;
 
@@ -37,7 +37,8 @@ function field(json: Record<string, unknown> | null, ...keys: string[]): string 
 function deployId(text: string, json: Record<string, unknown> | null): string | null {
   const f = field(json, 'version', 'image', 'release', 'tag', 'revision', 'artifact');
   const src = f ?? text;
-  const versions = [...src.matchAll(new RegExp(VERSIONED.source, 'g'))];
+  // matchAll iterates a copy, so the shared global regex keeps no state between calls.
+  const versions = [...src.matchAll(VERSIONED)];
   // "checkout-service-v2.14.3" names the artifact better than a bare "v2.14.3" or an image tag.
   const named = versions.find((m) => m[1]);
   if (named) return `${named[1]}${named[2]}`;
@@ -96,8 +97,13 @@ export function detectChange(rec: LogRecord, level: Level, json: Record<string, 
   if (!fromChangeStream && (level === 'error' || level === 'fatal' || level === 'warn')) return null;
   const text = message;
   const jsonKind = field(json, 'event', 'event_type', 'type', 'kind', 'action', 'reason')?.toLowerCase() ?? '';
-  const desc = redactText(text.replace(/\s+/g, ' ').trim()).slice(0, 200);
-  const mk = (kind: Change['kind'], id: string | null): Change => ({ ts: rec.ts, kind, id: id ? redactText(id) : null, description: desc });
+  // Redacting the description is the costliest step and most lines are no change: only for a hit.
+  const mk = (kind: Change['kind'], id: string | null): Change => ({
+    ts: rec.ts,
+    kind,
+    id: id ? redactText(id) : null,
+    description: redactText(text.replace(/\s+/g, ' ').trim()).slice(0, 200),
+  });
 
   if (RE.rollback.test(text) || /rollback/.test(jsonKind)) return mk('rollback', deployId(text, json));
   const flagStream = Object.values(rec.labels).some((v) => /^(feature-?flags?|flags|flagd|launchdarkly|unleash|split|flagsmith|growthbook)$/i.test(v));
@@ -110,9 +116,12 @@ export function detectChange(rec: LogRecord, level: Level, json: Record<string, 
     return mk('scale', target ?? null);
   }
   if (RE.config.test(text) || /config/.test(jsonKind)) return mk('config', configId(text, json));
+  if (RE.deployStrong.test(text) || /deploy|rollout|release/.test(jsonKind)) return mk('deploy', deployId(text, json));
+  // The id is looked for only once a line could be a deploy: it is pure, and most lines are not.
+  const weak = RE.deployWeak.test(text);
+  if (!weak && !fromChangeStream) return null;
   const id = deployId(text, json);
-  if (RE.deployStrong.test(text) || /deploy|rollout|release/.test(jsonKind)) return mk('deploy', id);
-  if (RE.deployWeak.test(text) && id && /\d/.test(id)) return mk('deploy', id);
+  if (weak && id && /\d/.test(id)) return mk('deploy', id);
   // Pod lifecycle events (image pulled, container started) follow a rollout; they are not changes of their own.
   if (fromChangeStream && id && !POD_LIFECYCLE.test(text)) return mk('deploy', id);
   return null;

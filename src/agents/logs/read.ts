@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { fileLineBatches } from './lines';
 import type { LogRecord, TimeRange } from './record';
 
 export interface ReadStats {
@@ -61,18 +60,19 @@ export function parseRecord(text: string): LogRecord | null {
 export async function* readLogDir(dir: string, range: TimeRange, stats?: ReadStats): AsyncGenerator<LogRecord> {
   for (const file of await listLogFiles(dir)) {
     if (stats) stats.files++;
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const text of rl) {
-      if (text.trim() === '') continue;
-      if (stats) stats.lines++;
-      const rec = parseRecord(text);
-      if (!rec) {
-        if (stats) stats.malformed++;
-        continue;
+    for await (const batch of fileLineBatches(file)) {
+      for (const text of batch) {
+        if (text.trim() === '') continue;
+        if (stats) stats.lines++;
+        const rec = parseRecord(text);
+        if (!rec) {
+          if (stats) stats.malformed++;
+          continue;
+        }
+        if (rec.ts < range.startMs || rec.ts > range.endMs) continue;
+        if (stats) stats.kept++;
+        yield rec;
       }
-      if (rec.ts < range.startMs || rec.ts > range.endMs) continue;
-      if (stats) stats.kept++;
-      yield rec;
     }
   }
 }

@@ -2,8 +2,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { AgentInput } from '../../schemas/agent';
 import { redact } from '../redact';
 import type { Gathered } from '../types';
-import { clientOptionsFromEnv, createModelClient, type ModelClientOptions } from './client';
-import { runToolLoop } from './loop';
+import type { ModelClientOptions } from './client';
 
 export interface SummaryResult {
   summary: string;
@@ -66,6 +65,8 @@ export async function summarize(
     return { summary: evidenceSummary(gathered, 'no model configured'), summarizedBy: 'evidence', model: null, warnings: [] };
   }
   const name = input.model.name;
+  // The OpenAI SDK is loaded only when there is a model to call: most of the bundle's start-up cost otherwise.
+  const [{ clientOptionsFromEnv, createModelClient }, { runToolLoop }] = await Promise.all([import('./client'), import('./loop')]);
   const client = createModelClient({ ...clientOptionsFromEnv(input.model.url), ...options.client });
   const budgetMs = options.budgetMs ?? Number(process.env.BULKHEAD_MODEL_BUDGET_MS ?? 240_000);
   const messages: ChatCompletionMessageParam[] = [
