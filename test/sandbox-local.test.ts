@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxError } from '../src/sandbox/driver';
 import { LocalDriver } from '../src/sandbox/local';
 import type { ResolvedPolicy } from '../src/schemas/policy';
+import { hostPids } from './support/host';
 
 // Real bubblewrap + srt, no mocks. Two sandboxes are shared by most tests to keep the run light.
 const CANARY = `bulkhead-canary-${process.pid}`;
@@ -35,22 +36,6 @@ function listen(body: string): Promise<http.Server> {
     const s = http.createServer((_req, res) => res.end(body));
     s.listen(0, '127.0.0.1', () => resolve(s));
   });
-}
-
-/** Host pids whose argv mentions the text (srt, bwrap, socat, the daemon, its commands). */
-function hostPids(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-    .filter((e) => {
-      try {
-        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        const state = readFileSync(`/proc/${e}/stat`, 'utf8').split(') ')[1]?.[0];
-        return cmd.includes(text) && state !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 async function expectError(p: Promise<unknown>, type: SandboxError['type']): Promise<void> {

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Config } from '../config';
 import { redactDeep } from '../agents/redact';
 import { type AgentName, AgentResult, type Incident, type Sources } from '../schemas/agent';
@@ -76,6 +76,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
           message: `worker at its cap of ${config.BULKHEAD_MAX_SANDBOXES} live sandboxes (BULKHEAD_MAX_SANDBOXES)`,
           type: 'SandboxCapacity',
           nextRetryDelay: '1s',
+          // Waiting for a slot is expected under load: logged at DEBUG, not as a failure.
+          category: ApplicationFailureCategory.BENIGN,
         });
       }
       owned.add(a.id);

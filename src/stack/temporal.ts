@@ -43,6 +43,9 @@ export function devServerArgs(port: number, uiPort: number | false, dbFile?: str
     // Same dynamic config as the SDK's own test server: Updates carry the ant-mode dispatch.
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    // Eager activities: the next sandbox step comes back with the workflow task that scheduled
+    // it, saving a matching round trip per step.
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
   );
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   return args;

@@ -120,7 +120,9 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
     { key: SEVERITY_SEARCH_ATTRIBUTE, value: incident.severity },
     { key: STATUS_SEARCH_ATTRIBUTE, value: 'running' },
   ]);
-  const driver = await sandboxDriverInfo();
+  // Only the report needs it: fetched alongside the first brain turn, not before it.
+  const driverInfo = sandboxDriverInfo();
+  driverInfo.catch(() => undefined);
 
   // The first message is the incident itself, so the history reads on its own.
   const transcript: BrainMessage[] = [initialMessage(incident)];
@@ -202,7 +204,7 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
     outputs,
     conclusion,
     brain: { mode, model, turns },
-    driver,
+    driver: await driverInfo,
     redactedTasks,
     reasons,
     brainFailed,
