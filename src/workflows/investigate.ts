@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   executeChild,
@@ -18,6 +17,7 @@ import type { BrainMessage, BrainMode, Conclusion, Dispatch } from '../brain/typ
 import { buildReport } from '../report/build';
 import type { Incident, Sources } from '../schemas/agent';
 import type { Report } from '../schemas/report';
+import { describeFailure as describe, rootFailure } from './failures';
 import { specialistId } from './ids';
 import { type InvestigationProgress, investigationProgress, specialistProgressSignal } from './progress';
 import { SERVICE_SEARCH_ATTRIBUTE, SEVERITY_SEARCH_ATTRIBUTE, STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
@@ -44,16 +44,9 @@ const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>(
 const DEFAULT_MAX_TURNS = 6;
 const DEFAULT_DEADLINE_MINUTES = 30;
 
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
-
 /** Which brain refused, from the failure's details (brainFailure puts them there). */
 function brainOf(err: unknown): { mode: BrainMode; model: string | null } | null {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  const e = rootFailure(err);
   const d = e instanceof ApplicationFailure ? (e.details?.[0] as { mode?: unknown; model?: unknown } | undefined) : undefined;
   if (d?.mode !== 'anthropic' && d?.mode !== 'openai') return null;
   return { mode: d.mode, model: typeof d.model === 'string' ? d.model : null };
