@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { InputError as ConfigError } from './errors';
+
+export { ConfigError };
 
 /**
  * All configuration comes from the environment (flags override it in the CLI).
@@ -39,9 +42,6 @@ export const ConfigSchema = z.object({
   BULKHEAD_RUNBOOKS_DIR: z.string().min(1).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
-
-export { InputError as ConfigError } from './errors';
-import { InputError as ConfigError } from './errors';
 
 /** Empty strings count as unset, as shells export them. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,5 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { ConfigError, type Config } from '../config';
@@ -9,6 +8,7 @@ import { DISPATCH_TOOL, systemPrompt } from '../brain/prompt';
 import { isLastTurn, requestMessages } from '../brain/request';
 import { toTurnResult } from '../brain/turn';
 import type { BrainMode, BrainTurnInput, BrainTurnResult, ContentBlock } from '../brain/types';
+import { heartbeating } from './heartbeat';
 
 // The newest Sonnet the installed SDK knows (it warns on deprecated ids such as claude-sonnet-4-5).
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
@@ -17,7 +17,7 @@ const MAX_TOKENS = 8192;
 export interface BrainClientOptions {
   /** SDK-level retries for 429/529/5xx (they honour retry-after); Temporal retries beyond that. */
   maxRetries?: number;
-  /** Per request. A brain turn is one bounded request, so no heartbeat is needed. */
+  /** Per request; the activity heartbeats meanwhile, so a long request is not a dead worker. */
   timeoutMs?: number;
 }
 
@@ -176,19 +176,8 @@ export function createBrainActivities(config: Config, options: BrainClientOption
         : async (input: BrainTurnInput) => offlineTurn(input);
   return {
     async brainTurn(input: BrainTurnInput): Promise<BrainTurnResult> {
-      // Heartbeats say "this worker is alive" while the model thinks (called bare in unit tests).
-      let ctx: Context | null = null;
-      try {
-        ctx = Context.current();
-      } catch {
-        ctx = null;
-      }
-      const timer = ctx ? setInterval(() => ctx.heartbeat(), 5000) : null;
-      try {
-        return await turn(input);
-      } finally {
-        if (timer) clearInterval(timer);
-      }
+      // Heartbeats say "this worker is alive" while the model thinks.
+      return heartbeating(5000, () => turn(input));
     },
   };
 }

@@ -6,6 +6,7 @@ import { type AgentName, AgentResult, type Incident, type Sources } from '../sch
 import type { Denial } from '../schemas/report';
 import { type SandboxDriver, SandboxError } from '../sandbox/driver';
 import { loadPolicy, PolicyError, resolvePolicy, type Targets } from '../sandbox/policy';
+import { heartbeating } from './heartbeat';
 
 export interface SandboxActivityDeps {
   driver: SandboxDriver;
@@ -19,31 +20,19 @@ const AGENT_FILE = 'agent.mjs';
 const NODE = '/usr/bin/node';
 
 /** Marks permanent failures non-retryable where they arise; everything else Temporal retries. */
-function asFailure(e: unknown): unknown {
+export function sandboxFailure(e: unknown): unknown {
   if (e instanceof PolicyError) return ApplicationFailure.nonRetryable(e.message, 'PolicyInvalid');
   if (e instanceof SandboxError) {
     return e.retryable ? ApplicationFailure.retryable(e.message, e.type) : ApplicationFailure.nonRetryable(e.message, e.type);
   }
   return e;
 }
-/**
- * Runs one step: permanent failures marked where they arise, and a heartbeat while it runs so a
- * dead worker is noticed in seconds (outside an activity, as the warm pool calls it, no heartbeat).
- */
+/** Runs one step, heartbeating, with permanent failures marked where they arise. */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const ctx = Context.current();
-    timer = setInterval(() => ctx.heartbeat(), 3000);
-  } catch {
-    // Not in an activity.
-  }
-  try {
-    return await fn();
+    return await heartbeating(3000, fn);
   } catch (e) {
-    throw asFailure(e);
-  } finally {
-    clearInterval(timer);
+    throw sandboxFailure(e);
   }
 }
 
@@ -56,6 +45,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     anthropic: config.ANTHROPIC_BASE_URL,
   });
   const policyFor = (agent: AgentName) => loadPolicy(agent, deps.policyDir);
+  const runPolicy = async (agent: AgentName, sources: Sources) => resolvePolicy(await policyFor(agent), 'run', targets(sources), sources);
   // Sandboxes this worker created and has not deleted: what its cap counts. Counted from create
   // to delete, including a failed create (its delete still runs and releases the slot).
   const owned = new Set<string>();
@@ -82,7 +72,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       }
       owned.add(a.id);
       await guard(async () => {
-        const policy = resolvePolicy(await policyFor(a.agent), 'run', targets(a.sources), a.sources);
+        const policy = await runPolicy(a.agent, a.sources);
         await driver.create({ id: a.id, agent: a.agent, owner: a.owner, readOnly: policy.readOnly });
       });
     },
@@ -110,7 +100,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     async applyAgentPolicy(a: { id: string; agent: AgentName; sources: Sources }): Promise<{ endpoints: string[] }> {
       return guard(async () => {
-        const policy = resolvePolicy(await policyFor(a.agent), 'run', targets(a.sources), a.sources);
+        const policy = await runPolicy(a.agent, a.sources);
         await driver.applyPolicy(a.id, policy);
         return { endpoints: policy.endpoints.map((e) => `${e.host}:${e.port}`) };
       });

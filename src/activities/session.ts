@@ -5,13 +5,14 @@ import { redact } from '../agents/redact';
 import type { Config } from '../config';
 import { buildDispatchBundle } from '../dispatch/bundle';
 import { InputError } from '../errors';
-import { type SandboxDriver, SandboxError } from '../sandbox/driver';
+import type { SandboxDriver } from '../sandbox/driver';
 import { loadPolicy, PolicyError, resolvePolicy } from '../sandbox/policy';
 import { loadScenario } from '../scenario/load';
 import type { Incident, Sources } from '../schemas/agent';
 import { findAnt } from '../session/ant';
 import { OPTIONAL_ENV, REQUIRED_ENV, takeCredentials } from '../session/credentials';
 import { startDispatchEndpoint } from '../session/dispatch-server';
+import { sandboxFailure } from './sandbox';
 
 export interface SessionActivityDeps {
   driver: SandboxDriver;
@@ -30,10 +31,7 @@ const RUN_ANT = 'PATH="$PWD/bin:$PATH"; export PATH; exec ant beta:worker run';
 
 function asFailure(e: unknown): unknown {
   if (e instanceof PolicyError || e instanceof InputError) return ApplicationFailure.nonRetryable(e.message, 'SessionConfigInvalid');
-  if (e instanceof SandboxError) {
-    return e.retryable ? ApplicationFailure.retryable(e.message, e.type) : ApplicationFailure.nonRetryable(e.message, e.type);
-  }
-  return e;
+  return sandboxFailure(e);
 }
 
 const tail = (text: string) => redact(text.trim().split('\n').slice(-3).join(' | ')).text.slice(0, 400);

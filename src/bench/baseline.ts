@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { loadScenario } from '../scenario/load';
 import type { AgentResult } from '../schemas/agent';
-import { plainCreate, plainDelete, plainInstall, plainPolicy, plainRun, type PlainDeps } from './steps';
+import { benchSandboxId, plainCreate, plainDelete, plainInstall, plainPolicy, plainRun, type PlainDeps } from './steps';
 import type { BenchTask } from './tasks';
 
 /**
@@ -19,7 +18,7 @@ export async function runBaseline(
   const { incident, sources } = await loadScenario(scenarioDir);
   const specialistMs: number[] = [];
   const one = async (t: BenchTask): Promise<AgentResult> => {
-    const id = `bh-bench-${randomBytes(4).toString('hex')}-0`;
+    const id = benchSandboxId();
     const t0 = performance.now();
     try {
       await plainCreate(d, id, t.agent, sources);

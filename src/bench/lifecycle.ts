@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { AgentName, Sources } from '../schemas/agent';
 import { WarmPool } from '../sandbox/pool';
 import { summarize, timed, type Summary } from './stats';
-import { plainCreate, plainDelete, plainExec, plainInstall, plainPolicy, type PlainDeps } from './steps';
+import { benchSandboxId, plainCreate, plainDelete, plainExec, plainInstall, plainPolicy, type PlainDeps } from './steps';
 
 export const STEPS = ['create', 'install', 'policy', 'exec', 'delete'] as const;
 export type Step = (typeof STEPS)[number];
@@ -34,7 +33,7 @@ export class LifecycleSamples {
     const { d, agent, sources } = this;
     const pool = d.driver instanceof WarmPool ? d.driver : null;
     await pool?.whenFull();
-    const id = `bh-bench-${randomBytes(4).toString('hex')}-0`;
+    const id = benchSandboxId();
     const took: Partial<Record<Step, number>> = {};
     const step = async (name: Step, fn: () => Promise<void>) => {
       took[name] = (await timed(fn)).ms;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { redactDeep } from '../agents/redact';
 import { AgentResult, type AgentName, type Incident, type Sources } from '../schemas/agent';
 import type { SandboxDriver } from '../sandbox/driver';
@@ -16,6 +17,9 @@ export interface PlainDeps {
 }
 
 const AGENT_FILE = 'agent.mjs';
+
+/** Named like a workflow's sandbox (workflows/ids.ts: bh-<kind>-<8 hex>-<n>), so it is handled like one. */
+export const benchSandboxId = (): string => `bh-bench-${randomBytes(4).toString('hex')}-0`;
 const NODE = '/usr/bin/node';
 
 export async function plainCreate(d: PlainDeps, id: string, agent: AgentName, sources: Sources): Promise<void> {

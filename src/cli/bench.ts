@@ -1,24 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import { runBench } from '../bench/run';
 import { renderTable } from '../bench/table';
 import { REPO_ROOT } from '../stack/tools';
+import { parseFlags } from './args';
 
 /** `bulkhead bench [--quick] [--out FILE] [--model-delay MS] [--pool K]`: the table, and bench/results.json. */
 export async function bench(config: Config, argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'model-delay': { type: 'string' }, pool: { type: 'string' } },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new InputError('arguments', (e as Error).message);
-  }
+  const { values } = parseFlags({
+    args: argv,
+    options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'model-delay': { type: 'string' }, pool: { type: 'string' } },
+    strict: true,
+  });
   const int = (name: string, v: string | undefined, min: number): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);

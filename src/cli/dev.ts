@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { omFilesOf } from '../stack/prometheus';
 import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack } from '../stack/embedded';
-import { ensureReaperScheduleAt } from '../workers/schedule';
+import { setUpReaperSchedule } from '../workers/schedule';
 import { createWorker } from '../workers/worker';
 import { requireAddress } from './client';
 
@@ -45,10 +45,7 @@ export async function workerOnly(config: Config): Promise<number> {
   const { worker, driver, close } = await createWorker({ config, address });
   console.log(`worker on ${address}, task queue ${config.BULKHEAD_TASK_QUEUE}, sandbox driver ${driver.kind}`);
   for (const l of driver.limitations) console.log(`sandbox driver ${driver.kind} limitation: ${l}`);
-  await ensureReaperScheduleAt(address, config.TEMPORAL_NAMESPACE, config.BULKHEAD_TASK_QUEUE).then(
-    (id) => console.log(`schedule ${id} reaps orphaned sandboxes every 5 min`),
-    (e: unknown) => console.error(`reaper schedule not set up: ${(e as Error).message}`),
-  );
+  await setUpReaperSchedule(address, config.TEMPORAL_NAMESPACE, config.BULKHEAD_TASK_QUEUE, console.log, console.error);
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

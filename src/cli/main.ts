@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { InputError } from '../errors';
 import { REPO_ROOT } from '../stack/tools';
+import { parseFlags } from './args';
 
 const USAGE = `bulkhead: investigate production incidents with sandboxed specialists on Temporal
 
@@ -24,11 +24,7 @@ BULKHEAD_BRAIN_MODEL. See README.md.`;
 type Handler = (config: Config, argv: string[]) => Promise<number>;
 
 function flags<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InputError('arguments', (e as Error).message);
-  }
+  return parseFlags({ args: argv, options, allowPositionals: true, strict: true });
 }
 
 const commands: Record<string, Handler> = {
@@ -111,7 +107,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof InputError) {
       console.error(`bulkhead: ${e.message}`);
-      process.exit(2);
+      process.exit(e.exitCode);
     }
     console.error(`bulkhead: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);

@@ -16,8 +16,9 @@ async function isFile(p: string): Promise<boolean> {
  */
 export async function replay(config: Config, target: string, id?: string): Promise<number> {
   let named: NamedHistory;
-  if (target.endsWith('.json') || (await isFile(target))) {
-    if (!(await isFile(target))) throw new InputError('HISTORY.json', `no such file: ${target}`);
+  const file = await isFile(target);
+  if (target.endsWith('.json') || file) {
+    if (!file) throw new InputError('HISTORY.json', `no such file: ${target}`);
     try {
       named = await loadHistoryFile(target, id);
     } catch (e) {

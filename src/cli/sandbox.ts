@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import { loadScenario } from '../scenario/load';
@@ -7,6 +6,7 @@ import { AgentName, type Sources } from '../schemas/agent';
 import { createDriver } from '../sandbox';
 import { loadPolicy, resolvePolicy } from '../sandbox/policy';
 import { reapOrphans } from '../sandbox/reap';
+import { parseFlags } from './args';
 import { connectClient } from './client';
 
 /** `bulkhead sandbox run|list|reap`: the operator's view of the security boundary. */
@@ -47,12 +47,7 @@ export async function sandboxCommand(config: Config, argv: string[]): Promise<nu
  * them (visibility may lag); 0 right after a `temporal workflow terminate`. Default 120.
  */
 function reapGraceMs(argv: string[]): number | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { 'grace-seconds': { type: 'string' } }, strict: true }));
-  } catch (e) {
-    throw new InputError('arguments', (e as Error).message);
-  }
+  const { values } = parseFlags({ args: argv, options: { 'grace-seconds': { type: 'string' } }, strict: true });
   const raw = values['grace-seconds'];
   if (raw === undefined) return undefined;
   const s = Number(raw);
@@ -61,12 +56,7 @@ function reapGraceMs(argv: string[]): number | undefined {
 }
 
 async function run(config: Config, driver: Awaited<ReturnType<typeof createDriver>>, argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { agent: { type: 'string' }, scenario: { type: 'string' } }, allowPositionals: true });
-  } catch (e) {
-    throw new InputError('arguments', (e as Error).message);
-  }
+  const parsed = parseFlags({ args: argv, options: { agent: { type: 'string' }, scenario: { type: 'string' } }, allowPositionals: true });
   const agent = AgentName.safeParse(parsed.values.agent);
   if (!agent.success) throw new InputError('--agent', `one of ${AgentName.options.join(', ')}`);
   const cmd = parsed.positionals;

@@ -10,12 +10,11 @@ async function handleFor(config: Config, id: string, command: string) {
   const { client, close } = await connectClient(requireAddress(config.TEMPORAL_ADDRESS, command), config.TEMPORAL_NAMESPACE);
   const handle = client.workflow.getHandle<typeof investigateIncident>(id);
   try {
-    await handle.describe();
+    return { handle, description: await handle.describe(), close };
   } catch {
     await close();
     throw new InputError('ID', `no workflow ${id} in namespace ${config.TEMPORAL_NAMESPACE}`);
   }
-  return { handle, close };
 }
 
 /** `bulkhead watch ID`: live progress until the investigation ends. */
@@ -32,10 +31,9 @@ export async function watch(config: Config, id: string): Promise<number> {
 
 /** `bulkhead report ID`: the report of a finished investigation (its workflow result). */
 export async function report(config: Config, id: string, out?: string): Promise<number> {
-  const { handle, close } = await handleFor(config, id, 'report');
+  const { handle, description, close } = await handleFor(config, id, 'report');
   try {
-    const d = await handle.describe();
-    if (d.status.name === 'RUNNING') throw new InputError('ID', `${id} is still running: \`bulkhead watch ${id}\``);
+    if (description.status.name === 'RUNNING') throw new InputError('ID', `${id} is still running: \`bulkhead watch ${id}\``);
     const r: Report = await handle.result();
     if (out) {
       const files = await writeReport(out, r);

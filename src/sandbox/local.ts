@@ -2,10 +2,10 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
-import { isRunning, isSrtFor, processesMentioning, signal, waitGone } from './local/proc';
+import { isSrtFor, processesMentioning, signal, waitGone } from './local/proc';
 import { allowedDomainsFor, buildSettings, filesystemRules, type SrtSettings } from './local/settings';
 import { SrtSession } from './local/srt-session';
-import { listDirs, readMeta, statePaths, writeJsonAtomic, type SandboxMeta, type StatePaths } from './local/state';
+import { listDirs, readMeta, statePaths, statePathsIn, writeJsonAtomic, type SandboxMeta, type StatePaths } from './local/state';
 
 export const DEFAULT_SANDBOX_ROOT = '/tmp/bulkhead-sandboxes';
 const DAEMON_SRC = path.join(import.meta.dirname, 'local', 'exec-daemon.mjs');
@@ -144,8 +144,10 @@ export class LocalDriver implements SandboxDriver {
   async list(): Promise<SandboxInfo[]> {
     const out: SandboxInfo[] = [];
     for (const dir of await listDirs(this.root)) {
-      const meta = await readMeta(path.join(dir, 'meta.json'));
-      const alive = !!meta && (await isRunning(meta.pid)) && (await isSrtFor(meta.pid, path.join(dir, 'settings.json')));
+      const paths = statePathsIn(dir);
+      const meta = await readMeta(paths.meta);
+      // isSrtFor also checks that the pid is running (and not a zombie).
+      const alive = !!meta && (await isSrtFor(meta.pid, paths.settings));
       out.push({
         id: meta?.id ?? path.basename(dir),
         owner: meta?.owner ?? null,

@@ -4,9 +4,10 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import type { ResolvedEndpoint, ResolvedPolicy } from '../schemas/policy';
 import {
-  addEndpointsArgv, createArgv, deleteArgv, execArgv, groupByBinaries, listArgv, logsArgv, removeEndpointsArgv, uploadArgv,
+  addEndpointsArgv, binariesKey, createArgv, deleteArgv, execArgv, groupByBinaries, listArgv, logsArgv, removeEndpointsArgv, uploadArgv,
 } from './openshell/argv';
 import { renderOpenShellPolicy, type LandlockCompatibility } from './openshell/policy-yaml';
+import { hostPort } from './policy';
 import {
   SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec,
 } from './driver';
@@ -44,6 +45,8 @@ const TRANSIENT = /transport error|Unavailable|connection refused|dns error|tcp 
 /** The CLI's own failures are miette reports ("Error:   × ...") or clap usage errors. */
 const CLI_SANDBOX_MISSING = /^Error:\s.*sandbox (?:'[^']*' )?not found/m;
 const CLI_USAGE = /^Usage: openshell /m;
+/** The not-found wording of commands other than exec, wherever it lands in the report. */
+const SANDBOX_NOT_FOUND = /sandbox (?:'[^']*' )?not found/i;
 
 /**
  * OpenShell sandbox names must be DNS labels; our ids carry '/' and '_'. Deterministic, so a
@@ -62,8 +65,7 @@ const REASON = /[[\s]reason:([^\]]*)\]/;
 function hostPortOf(target: string): { host: string; port: number } | null {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     try {
-      const u = new URL(target);
-      return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+      return hostPort(target);
     } catch {
       return null;
     }
@@ -93,9 +95,8 @@ export function parseDenials(text: string): Denial[] {
 }
 
 function sameEndpoint(a: ResolvedEndpoint, b: ResolvedEndpoint): boolean {
-  const bins = (e: ResolvedEndpoint) => [...new Set(e.binaries)].sort().join('\0');
   return a.host === b.host && a.port === b.port && a.protocol === b.protocol && a.access === b.access
-    && a.enforcement === b.enforcement && bins(a) === bins(b);
+    && a.enforcement === b.enforcement && binariesKey(a) === binariesKey(b);
 }
 
 export class OpenShellDriver implements SandboxDriver {
@@ -158,7 +159,7 @@ export class OpenShellDriver implements SandboxDriver {
       killAfterMs: opts.timeoutMs ? opts.timeoutMs + GRACE_MS : undefined,
     });
     if (r.code === 1 && CLI_SANDBOX_MISSING.test(r.stderr)) {
-      throw new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
+      throw sandboxMissing(id);
     }
     if (r.code === 2 && CLI_USAGE.test(r.stderr)) throw usageError('sandbox exec', r);
     // 124 means OpenShell's timeout only when we asked for one; otherwise it is the command's own code.
@@ -174,7 +175,7 @@ export class OpenShellDriver implements SandboxDriver {
     }
     const r = await this.run(uploadArgv(id, localPath, dest));
     if (r.code === 0) return;
-    if (/sandbox (?:'[^']*' )?not found/i.test(r.stderr)) throw new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
+    if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
     if (r.code === 2) throw usageError('sandbox upload', r);
     throw new SandboxError(`openshell sandbox upload ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'SandboxLost', true);
   }
@@ -233,7 +234,7 @@ export class OpenShellDriver implements SandboxDriver {
   async denials(id: string): Promise<Denial[]> {
     const r = await this.run(logsArgv(id));
     if (r.code !== 0) {
-      if (/sandbox (?:'[^']*' )?not found/i.test(r.stderr)) throw new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
+      if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
       if (r.code === 2) throw usageError('logs', r);
       throw new SandboxError(`openshell logs ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'DriverUnavailable', true);
     }
@@ -258,7 +259,7 @@ export class OpenShellDriver implements SandboxDriver {
     }
     if (r.code === 2) throw usageError('policy update', r);
     if (r.code === 1) {
-      if (/sandbox (?:'[^']*' )?not found/i.test(r.stderr)) throw new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
+      if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
       if (TRANSIENT.test(r.stderr)) throw new SandboxError(`openshell policy update ${id}: ${tail(r.stderr)}`, 'DriverUnavailable', true);
       throw new SandboxError(`openshell policy update ${id} rejected: ${tail(r.stderr)}`, 'PolicyRejected', false);
     }
@@ -334,6 +335,10 @@ export class OpenShellDriver implements SandboxDriver {
 
 function tail(s: string): string {
   return s.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+}
+
+function sandboxMissing(id: string): SandboxError {
+  return new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
 }
 
 /** Exit 2 with clap's usage: our argv and the installed CLI disagree; retrying cannot help. */

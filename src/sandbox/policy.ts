@@ -46,7 +46,8 @@ export async function loadPolicy(agent: SandboxRole, dir = POLICY_DIR): Promise<
 /** The concrete URLs behind each endpoint target, from the worker's configuration. */
 export type Targets = Partial<Record<NonNullable<Endpoint['target']>, string>>;
 
-function hostPort(url: string): { host: string; port: number } {
+/** host and port of a URL (default port by scheme, IPv6 brackets dropped); throws on a malformed URL. */
+export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
   const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port };

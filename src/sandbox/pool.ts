@@ -50,6 +50,7 @@ interface Key {
 // Only the specialists: the session sandbox has its own policy and install.
 const POOLED = new Set<SandboxRole>(['metrics_agent', 'log_agent', 'runbook_agent']);
 const SHORT: Partial<Record<SandboxRole, string>> = { metrics_agent: 'metrics', log_agent: 'logs', runbook_agent: 'runbooks' };
+const keyName = (agent: SandboxRole, mounts: string[]) => `${agent}\0${mounts.join('\0')}`;
 
 /**
  * A warm pool in front of a driver: per (agent, read-only mounts) it keeps `size` sandboxes
@@ -208,7 +209,7 @@ export class WarmPool implements SandboxDriver {
 
   private want(agent: SandboxRole, readOnly: string[]): Key {
     const mounts = [...new Set(readOnly.map((p) => path.resolve(p)))].sort();
-    const name = `${agent}\0${mounts.join('\0')}`;
+    const name = keyName(agent, mounts);
     let key = this.keys.get(name);
     if (key) {
       // Re-insert: Map order is the LRU order.
@@ -267,7 +268,7 @@ export class WarmPool implements SandboxDriver {
       await this.installer!(id, key.agent);
       // Deny-all again, whatever the install phase allowed.
       await this.inner.applyPolicy(id, { agent: key.agent, phase: 'run', endpoints: [], readOnly: key.readOnly });
-      if (this.closed || this.keys.get(`${key.agent}\0${key.readOnly.join('\0')}`) !== key) throw new Error('pool closed or key dropped');
+      if (this.closed || this.keys.get(keyName(key.agent, key.readOnly)) !== key) throw new Error('pool closed or key dropped');
       key.ready.push({ id, installed: this.uploads.get(id) ?? null });
     } catch {
       if (!this.closed) key.retryAt = Date.now() + this.retryMs;

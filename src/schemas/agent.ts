@@ -31,10 +31,13 @@ export const Sources = z.object({
 });
 export type Sources = z.infer<typeof Sources>;
 
+/** The longest task a specialist accepts. */
+export const AGENT_TASK_MAX_CHARS = 4000;
+
 /** The JSON a specialist reads on stdin inside its sandbox. Secrets (model API key) come by env. */
 export const AgentInput = z.object({
   agent: AgentName,
-  task: z.string().min(1).max(4000),
+  task: z.string().min(1).max(AGENT_TASK_MAX_CHARS),
   incident: Incident,
   sources: Sources,
   model: z.object({ url: z.string().url(), name: z.string().min(1) }).nullable(),

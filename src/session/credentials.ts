@@ -23,12 +23,14 @@ export function stateDir(config: Config): string {
   return path.resolve(config.BULKHEAD_STATE_DIR ?? path.join(REPO_ROOT, '.bulkhead'));
 }
 
+const sessionsDir = (config: Config): string => path.join(stateDir(config), 'sessions');
+
 function fileOf(config: Config, sessionId: string): string {
-  return path.join(stateDir(config), 'sessions', `${sessionId}.json`);
+  return path.join(sessionsDir(config), `${sessionId}.json`);
 }
 
 export async function writeCredentials(config: Config, sessionId: string, creds: SessionCredentials): Promise<string> {
-  const dir = path.join(stateDir(config), 'sessions');
+  const dir = sessionsDir(config);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   const file = fileOf(config, sessionId);

@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { SandboxDriver } from '../sandbox/driver';
-import { ensureReaperScheduleAt } from '../workers/schedule';
+import { setUpReaperSchedule } from '../workers/schedule';
 import { createWorker } from '../workers/worker';
 import { isPortFree } from './ports';
 import { startPrometheus } from './prometheus';
@@ -66,11 +66,7 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
     });
     log(`worker polling task queue ${config.BULKHEAD_TASK_QUEUE} (sandbox driver: ${driver.kind})`);
     for (const l of driver.limitations) log(`sandbox driver ${driver.kind} limitation: ${l}`);
-    // Orphan sweeps are hygiene: a namespace that refuses Schedules must not stop the stack.
-    await ensureReaperScheduleAt(server.address, config.TEMPORAL_NAMESPACE, config.BULKHEAD_TASK_QUEUE).then(
-      (id) => log(`schedule ${id} reaps orphaned sandboxes every 5 min`),
-      (e: unknown) => log(`reaper schedule not set up: ${(e as Error).message}`),
-    );
+    await setUpReaperSchedule(server.address, config.TEMPORAL_NAMESPACE, config.BULKHEAD_TASK_QUEUE, log);
     return { address: server.address, uiUrl: server.uiUrl, prometheusUrl, driver, stop: stopAll };
   } catch (e) {
     await stopAll();

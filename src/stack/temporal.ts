@@ -1,16 +1,28 @@
 import { Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import { freePort } from './ports';
 import { supervise, waitReady } from './proc';
 import { temporalBin } from './tools';
 
-/** Registered at start so the UI can filter investigations (DESIGN.md section 2). */
-export const SEARCH_ATTRIBUTES = {
-  BulkheadService: 'Keyword',
-  BulkheadSeverity: 'Keyword',
-  BulkheadStatus: 'Keyword',
-  BulkheadSandbox: 'Keyword',
-} as const;
-export type BulkheadSearchAttribute = keyof typeof SEARCH_ATTRIBUTES;
+/** How `temporal server start-dev --search-attribute NAME=TYPE` spells each value type. */
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+/**
+ * Registered at start so the UI can filter investigations (DESIGN.md section 2): the keys the
+ * workflows set, so a new one cannot be forgotten here.
+ */
+export const SEARCH_ATTRIBUTES: Record<string, string> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, CLI_TYPE[k.type]]),
+);
 
 export interface DevServerOptions {
   /** gRPC frontend port; a free one when omitted. */

@@ -33,12 +33,29 @@ export async function ensureReaperSchedule(client: Client, taskQueue: string, ev
   return scheduleId;
 }
 
-/** For start-up code that holds an address rather than a Client: a short-lived connection. */
-export async function ensureReaperScheduleAt(address: string, namespace: string, taskQueue: string, every?: Duration): Promise<string> {
-  const connection = await Connection.connect({ address });
+/**
+ * For start-up code that holds an address rather than a Client: sets the Schedule up over a
+ * short-lived connection and says so. Orphan sweeps are hygiene, so a namespace that refuses
+ * Schedules is reported (through warn) rather than stopping the worker.
+ */
+export async function setUpReaperSchedule(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+  log: (line: string) => void,
+  warn: (line: string) => void = log,
+): Promise<void> {
+  let id: string;
   try {
-    return await ensureReaperSchedule(new Client({ connection, namespace }), taskQueue, every);
-  } finally {
-    await connection.close();
+    const connection = await Connection.connect({ address });
+    try {
+      id = await ensureReaperSchedule(new Client({ connection, namespace }), taskQueue);
+    } finally {
+      await connection.close();
+    }
+  } catch (e) {
+    warn(`reaper schedule not set up: ${(e as Error).message}`);
+    return;
   }
+  log(`schedule ${id} reaps orphaned sandboxes every 5 min`);
 }

@@ -1,8 +1,8 @@
 import { defineUpdate } from '@temporalio/workflow';
-import { AGENTS, type AgentName } from '../schemas/agent';
+import { AGENT_TASK_MAX_CHARS, AGENTS, type AgentName } from '../schemas/agent';
 
-/** Same bound as a specialist's input (AgentInput.task): a longer task could never run. */
-export const MAX_TASK_CHARS = 4000;
+/** The specialist's own bound (AgentInput.task): a longer task could never run. */
+export const MAX_TASK_CHARS = AGENT_TASK_MAX_CHARS;
 
 export interface DispatchRequest {
   agent: AgentName;

@@ -31,6 +31,15 @@ export function baseOf(sandboxId: string): string | null {
 
 export const investigationId = (incidentId: string) => `incident-${incidentId}`;
 export const specialistId = (parentId: string, agent: AgentName, n: number) => `${parentId}/${agent}-${n}`;
+/** Numbers a parent's specialists per agent (log_agent-1, log_agent-2, ...), in dispatch order. */
+export function specialistIds(parentId: string): (agent: AgentName) => string {
+  const counters = new Map<AgentName, number>();
+  return (agent) => {
+    const n = (counters.get(agent) ?? 0) + 1;
+    counters.set(agent, n);
+    return specialistId(parentId, agent, n);
+  };
+}
 
 /** Managed Agents session ids become workflow ids, sandbox names and a file name: keep them plain. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,7 +1,6 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -18,10 +17,10 @@ import { buildReport } from '../report/build';
 import type { Incident, Sources } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import { describeFailure as describe, rootFailure } from './failures';
-import { specialistId } from './ids';
-import { type InvestigationProgress, investigationProgress, specialistProgressSignal } from './progress';
+import { specialistIds } from './ids';
+import { type InvestigationProgress, investigationProgress, queuedProgress, specialistProgressSignal } from './progress';
 import { SERVICE_SEARCH_ATTRIBUTE, SEVERITY_SEARCH_ATTRIBUTE, STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
-import { runSpecialist } from './specialist';
+import { executeSpecialist } from './specialist';
 import type { InvestigateInput, SpecialistOutput } from './types';
 
 const { loadScenario } = proxyActivities<ReturnType<typeof createScenarioActivities>>({
@@ -79,7 +78,8 @@ function outcomeOf(out: SpecialistOutput) {
 export async function investigateIncident(input: InvestigateInput): Promise<Report> {
   const info = workflowInfo();
   const startedAt = new Date().toISOString();
-  const deadline = Date.now() + (input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES) * 60_000;
+  const deadlineMinutes = input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES;
+  const deadline = Date.now() + deadlineMinutes * 60_000;
   const maxTurns = input.maxTurns ?? DEFAULT_MAX_TURNS;
 
   const progress: InvestigationProgress = {
@@ -120,7 +120,6 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   // The first message is the incident itself, so the history reads on its own.
   const transcript: BrainMessage[] = [initialMessage(incident)];
   const outputs: SpecialistOutput[] = [];
-  const counters = new Map<string, number>();
   const reasons: string[] = [];
   let mode: BrainMode = 'offline';
   let model: string | null = null;
@@ -129,32 +128,18 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   let brainFailed = false;
   let turns = 0;
 
+  const nextId = specialistIds(info.workflowId);
   const dispatch = (d: Dispatch) => {
-    const n = (counters.get(d.agent) ?? 0) + 1;
-    counters.set(d.agent, n);
-    const workflowId = specialistId(info.workflowId, d.agent, n);
-    progress.specialists.push({
-      workflowId,
-      agent: d.agent,
-      task: d.task,
-      step: 'queued',
-      sandboxId: null,
-      attempts: 0,
-      denials: [],
-      error: null,
-    });
-    return executeChild(runSpecialist, {
-      workflowId,
-      args: [{ agent: d.agent, task: d.task, incident, sources }],
-      staticSummary: `${d.agent}: ${d.task.slice(0, 120)}`,
-    });
+    const workflowId = nextId(d.agent);
+    progress.specialists.push(queuedProgress(workflowId, d.agent, d.task));
+    return executeSpecialist(workflowId, { agent: d.agent, task: d.task, incident, sources });
   };
 
   try {
     for (let turn = 1; turn <= maxTurns; turn++) {
       // Past the deadline the brain gets its last turn: no more dispatches, conclude now.
       const overdue = Date.now() > deadline;
-      if (overdue) reasons.push(`deadline of ${input.deadlineMinutes ?? DEFAULT_DEADLINE_MINUTES} min reached after ${turns} turns`);
+      if (overdue) reasons.push(`deadline of ${deadlineMinutes} min reached after ${turns} turns`);
       progress.turn = turn;
       let r;
       try {

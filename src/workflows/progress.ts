@@ -15,6 +15,11 @@ export interface SpecialistProgress {
   error: string | null;
 }
 
+/** A specialist before its first sandbox step: the parent lists it so, and the child starts so. */
+export function queuedProgress(workflowId: string, agent: AgentName, task: string): SpecialistProgress {
+  return { workflowId, agent, task, step: 'queued', sandboxId: null, attempts: 0, denials: [], error: null };
+}
+
 export interface InvestigationProgress {
   incidentId: string;
   status: 'starting' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';

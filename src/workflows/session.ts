@@ -3,7 +3,6 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
-  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -13,11 +12,11 @@ import {
 import type { createSessionActivities } from '../activities/session';
 import type { AgentName } from '../schemas/agent';
 import { type DispatchReply, dispatchProblem, dispatchUpdate } from './dispatch-update';
-import { SESSION_ID_PATTERN, sandboxName, sessionSandboxBase, specialistId } from './ids';
+import { SESSION_ID_PATTERN, sandboxName, sessionSandboxBase, specialistIds } from './ids';
 import { describeFailure as describe } from './failures';
 import { sandboxStep } from './sandbox-steps';
 import { SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
-import { runSpecialist } from './specialist';
+import { executeSpecialist } from './specialist';
 
 type SessionActivities = ReturnType<typeof createSessionActivities>;
 
@@ -63,27 +62,21 @@ export async function managedSession(input: SessionInput): Promise<SessionOutput
   const context = sessionContext({ sessionId: input.sessionId });
   // Avoid an unhandled rejection before the main path awaits it; the main path reports it.
   context.catch(() => undefined);
-  const counters = new Map<AgentName, number>();
+  const nextId = specialistIds(info.workflowId);
   const dispatches: SessionOutput['dispatches'] = [];
   let closing = false;
 
   setHandler(
     dispatchUpdate,
     async (req): Promise<DispatchReply> => {
-      const n = (counters.get(req.agent) ?? 0) + 1;
-      counters.set(req.agent, n);
-      const workflowId = specialistId(info.workflowId, req.agent, n);
+      const workflowId = nextId(req.agent);
       // Linted (PII redacted) by the dispatch endpoint before the Update was sent: an Update's
       // arguments are in history before this handler runs, so linting here would come too late.
       const task = req.task;
       let reply: DispatchReply;
       try {
         const { incident, sources } = await context;
-        const out = await executeChild(runSpecialist, {
-          workflowId,
-          args: [{ agent: req.agent, task, incident, sources }],
-          staticSummary: `${req.agent}: ${task.slice(0, 120)}`,
-        });
+        const out = await executeSpecialist(workflowId, { agent: req.agent, task, incident, sources });
         reply =
           out.status === 'completed' && out.result
             ? { ok: true, summary: out.result.summary, workflowId }

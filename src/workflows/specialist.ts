@@ -1,5 +1,6 @@
 import {
   CancellationScope,
+  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
   setHandler,
@@ -12,7 +13,7 @@ import type { Denial } from '../schemas/report';
 import { describeFailure as describe, failureType, isRetryableFailure as isRetryable } from './failures';
 import { sandboxBase, sandboxName } from './ids';
 import { sandboxStep } from './sandbox-steps';
-import { type SandboxStep, type SpecialistProgress, specialistProgressQuery, specialistProgressSignal } from './progress';
+import { type SandboxStep, type SpecialistProgress, queuedProgress, specialistProgressQuery, specialistProgressSignal } from './progress';
 import { SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 import type { SpecialistInput, SpecialistOutput } from './types';
 
@@ -27,6 +28,11 @@ function isLost(err: unknown): boolean {
   return type === 'SandboxLost' || type === 'SandboxMissing';
 }
 
+/** Runs one specialist as a child of the calling workflow, listed in the UI by agent and task. */
+export function executeSpecialist(workflowId: string, input: SpecialistInput): Promise<SpecialistOutput> {
+  return executeChild(runSpecialist, { workflowId, args: [input], staticSummary: `${input.agent}: ${input.task.slice(0, 120)}` });
+}
+
 /**
  * create -> install -> policy -> run -> delete, one sandbox per specialist. Delete runs on every
  * path (success, failure, timeout, cancellation) in a non-cancellable scope, and is idempotent.
@@ -35,16 +41,7 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
   const info = workflowInfo();
   const base = sandboxBase(input.agent, info.workflowId, info.runId);
   const started = Date.now();
-  const progress: SpecialistProgress = {
-    workflowId: info.workflowId,
-    agent: input.agent,
-    task: input.task,
-    step: 'queued',
-    sandboxId: null,
-    attempts: 0,
-    denials: [],
-    error: null,
-  };
+  const progress: SpecialistProgress = queuedProgress(info.workflowId, input.agent, input.task);
   setHandler(specialistProgressQuery, () => progress);
   upsertSearchAttributes([{ key: SANDBOX_SEARCH_ATTRIBUTE, value: base }]);
 

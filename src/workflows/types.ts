@@ -1,5 +1,5 @@
 import type { AgentName, AgentResult, Incident, Sources } from '../schemas/agent';
-import type { Denial, Report } from '../schemas/report';
+import type { Denial } from '../schemas/report';
 
 export interface SpecialistInput {
   agent: AgentName;
@@ -33,4 +33,3 @@ export interface InvestigateInput {
   deadlineMinutes?: number;
 }
 
-export type InvestigateOutput = Report;

@@ -13,10 +13,13 @@ import { logTools } from './tools';
 const TOP = 10;
 const LOOKBACK_MS = 60 * 60_000;
 
+/** An hour before the window too: the baseline and a change just before the window matter. */
+export const readRange = (w: TimeRange): TimeRange => ({ startMs: w.startMs - LOOKBACK_MS, endMs: w.endMs });
+
 /** One pass over every source, then the deterministic analysis. Exported for tests (no proxy, no env). */
 export async function gatherFromSources(sources: LogSource[], window: TimeRange, log: (m: string) => void): Promise<Gathered> {
   const agg = new LogAggregate();
-  const range = { startMs: window.startMs - LOOKBACK_MS, endMs: window.endMs };
+  const range = readRange(window);
   const warnings: string[] = [];
   for (const src of sources) {
     log(`reading ${src.describe}`);

@@ -1,7 +1,7 @@
 import { proxiedFetch } from '../http';
 import { redactText } from '../redact';
 import type { Gather } from '../types';
-import { gatherFromSources } from './gather';
+import { gatherFromSources, readRange } from './gather';
 import type { FetchLike } from './loki';
 import { sourcesFor } from './source';
 import type { ReadStats } from './read';
@@ -15,6 +15,3 @@ export const gatherLogs: Gather = async (input, log) => {
   if (stats.malformed > 0) warnings.push(`${stats.malformed} malformed log lines skipped`);
   return { ...g, warnings: [...warnings, ...g.warnings].map(redactText) };
 };
-
-/** An hour before the window too: the baseline and a change just before the window matter. */
-export const readRange = (w: { startMs: number; endMs: number }) => ({ startMs: w.startMs - 60 * 60_000, endMs: w.endMs });

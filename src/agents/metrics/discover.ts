@@ -71,51 +71,46 @@ export async function discover(prom: PromClient, service: string, start: number,
   const picked: Array<{ matcher: string; series: Labels[] }> = [];
   const seen = new Set<string>();
   const add = (matcher: string, series: Labels[]) => {
-    const fresh = series.filter((s) => !SKIP_NAME.test(s.__name__ ?? '') && !seen.has(key(s)));
-    fresh.forEach((s) => seen.add(key(s)));
+    const fresh = series.filter((s) => !SKIP_NAME.test(s.__name__ ?? '') && !seen.has(seriesKey(s)));
+    fresh.forEach((s) => seen.add(seriesKey(s)));
     if (fresh.length) picked.push({ matcher, series: fresh });
   };
+  const addMatching = async (matcher: string) => add(matcher, await prom.series([`{${matcher}}`], start, end));
 
-  for (const label of IDENTITY) {
-    const m = `${label}=${promString(service)}`;
-    add(m, await prom.series([`{${m}}`], start, end));
-  }
+  for (const label of IDENTITY) await addMatching(`${label}=${promString(service)}`);
   const names = (await prom.labelNames(start, end)).filter((l) => !NOT_IDENTITY.has(l));
   const valuesOf = new Map<string, string[]>();
   for (const label of names) valuesOf.set(label, await prom.labelValues(label, start, end));
 
   for (const label of names.filter((l) => WORKLOAD.includes(l))) {
     if ((valuesOf.get(label) ?? []).some((v) => v.toLowerCase() !== service.toLowerCase() && containsToken(v, service))) {
-      const m = tokenMatcher(label, service);
-      add(m, await prom.series([`{${m}}`], start, end));
+      await addMatching(tokenMatcher(label, service));
     }
   }
-  let how = picked.map((p) => p.matcher).join(' or ');
 
   if (!picked.length) {
     // Unusual labelling: any label whose value names the service.
     for (const label of names) {
       const values = valuesOf.get(label) ?? [];
-      if (values.some((v) => v.toLowerCase() === service.toLowerCase())) add(`${label}=${promString(service)}`, await prom.series([`{${label}=${promString(service)}}`], start, end));
-      else if (values.some((v) => containsToken(v, service))) add(tokenMatcher(label, service), await prom.series([`{${tokenMatcher(label, service)}}`], start, end));
+      if (values.some((v) => v.toLowerCase() === service.toLowerCase())) await addMatching(`${label}=${promString(service)}`);
+      else if (values.some((v) => containsToken(v, service))) await addMatching(tokenMatcher(label, service));
     }
-    how = picked.map((p) => p.matcher).join(' or ');
   }
   if (!picked.length) {
     // "checkout" vs label value "checkout-service" and the like: the label names a shorter form.
     for (const label of IDENTITY) {
       for (const v of valuesOf.get(label) ?? []) {
-        if (v.length >= 4 && containsToken(service, v)) add(`${label}=${promString(v)}`, await prom.series([`{${label}=${promString(v)}}`], start, end));
+        if (v.length >= 4 && containsToken(service, v)) await addMatching(`${label}=${promString(v)}`);
       }
     }
-    how = picked.map((p) => p.matcher).join(' or ');
   }
-  if (!picked.length) {
+  const matched = picked.length > 0;
+  if (!matched) {
     const all = await prom.series(['{__name__=~".+"}'], start, end);
     warnings.push(`no series are labelled with service "${service}"; analysing all ${all.length} series in the range`);
     add('__name__=~".+"', all.slice(0, MAX_SERIES));
-    how = 'all series (no service label matched)';
   }
+  const how = matched ? picked.map((p) => p.matcher).join(' or ') : 'all series (no service label matched)';
 
   const metadata = await prom.metadata();
   const families = toFamilies(picked, metadata);
@@ -132,7 +127,8 @@ export async function discover(prom: PromClient, service: string, start: number,
   };
 }
 
-function key(s: Labels): string {
+/** One series' identity: its labels in name order. */
+export function seriesKey(s: Labels): string {
   return JSON.stringify(Object.entries(s).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

@@ -46,8 +46,13 @@ export class PromClient {
     }
   }
 
+  /** Relative to the base URL's path, so a Prometheus behind a path prefix keeps it. */
+  private apiUrl(path: string): URL {
+    return new URL(`api/v1/${path}`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+  }
+
   private async call<T>(path: string, params: Array<[string, string]>): Promise<T> {
-    const url = new URL(`api/v1/${path}`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const url = this.apiUrl(path);
     // POST form: long PromQL (regex matchers) would overflow a GET URL.
     const res = await this.send(url, {
       method: 'POST',
@@ -76,7 +81,7 @@ export class PromClient {
   }
 
   async labelValues(label: string, start: number, end: number, matchers: string[] = []): Promise<string[]> {
-    const url = new URL(`api/v1/label/${encodeURIComponent(label)}/values`, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const url = this.apiUrl(`label/${encodeURIComponent(label)}/values`);
     for (const m of matchers) url.searchParams.append('match[]', m);
     url.searchParams.set('start', String(start));
     url.searchParams.set('end', String(end));

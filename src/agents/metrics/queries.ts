@@ -1,4 +1,4 @@
-import { IDENTITY, WORKLOAD, type Family } from './discover';
+import { IDENTITY, WORKLOAD, escapeRegex, type Family } from './discover';
 
 /**
  * Turns metric families into the PromQL a person would look at: counters as rates (plus an
@@ -74,7 +74,7 @@ export function errorLabel(f: Family): { label: string; regex: string } | null {
     const errors = values.filter((v) => ERROR_VALUE.test(v));
     if (!errors.length || errors.length === values.length) continue;
     const all5xx = errors.every((v) => /^5\d\d$/.test(v));
-    return { label, regex: all5xx ? '5..' : errors.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') };
+    return { label, regex: all5xx ? '5..' : errors.map(escapeRegex).join('|') };
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import { IDENTITY, WORKLOAD, containsToken, promString, toFamilies, type Discovery, type Family } from './discover';
+import { IDENTITY, WORKLOAD, containsToken, promString, seriesKey, toFamilies, type Discovery, type Family } from './discover';
 import type { Labels, PromClient } from './prom';
 
 /**
@@ -58,7 +58,7 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
     }
   }
 
-  const focalKeys = new Set(focal.map(key));
+  const focalKeys = new Set(focal.map(seriesKey));
   const taken = new Set<string>();
   const groups: Array<{ matcher: string; owner: string; why: string; series: Labels[] }> = [];
   let total = 0;
@@ -73,7 +73,7 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
     const byOwner = new Map<string, { label: string; series: Labels[] }>();
     for (const s of series) {
       const o = ownerOf(s);
-      if (!o || focalOwners.has(o.value) || focalKeys.has(key(s)) || taken.has(key(s))) continue;
+      if (!o || focalOwners.has(o.value) || focalKeys.has(seriesKey(s)) || taken.has(seriesKey(s))) continue;
       const g = byOwner.get(o.value) ?? { label: o.label, series: [] };
       g.series.push(s);
       byOwner.set(o.value, g);
@@ -83,7 +83,7 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
     for (const [owner, g] of byOwner) {
       if (groups.length >= MAX_GROUPS || total >= MAX_SERIES) break;
       const matcher = `${g.label}=${promString(owner)}, ${c.matcher}`;
-      g.series.forEach((s) => taken.add(key(s)));
+      g.series.forEach((s) => taken.add(seriesKey(s)));
       total += g.series.length;
       groups.push({ matcher, owner, why: c.why, series: g.series.slice(0, MAX_SERIES) });
     }
@@ -91,8 +91,4 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
   const metadata = groups.length ? await prom.metadata() : {};
   const families = groups.flatMap((g) => toFamilies([{ matcher: g.matcher, series: g.series }], metadata, 'related', g.owner));
   return { families, groups: groups.map((g) => `${g.owner} (${g.why})`) };
-}
-
-function key(s: Labels): string {
-  return JSON.stringify(Object.entries(s).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

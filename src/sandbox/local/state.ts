@@ -37,7 +37,11 @@ export function dirName(id: string): string {
 }
 
 export function statePaths(root: string, id: string): StatePaths {
-  const dir = path.join(root, dirName(id));
+  return statePathsIn(path.join(root, dirName(id)));
+}
+
+/** The same layout for a sandbox directory found on disk (its id is in meta.json, if anywhere). */
+export function statePathsIn(dir: string): StatePaths {
   return {
     dir,
     meta: path.join(dir, 'meta.json'),

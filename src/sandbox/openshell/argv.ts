@@ -89,11 +89,16 @@ export function removeEndpointsArgv(name: string, endpoints: HostPort[]): string
   return ['policy', 'update', name, ...endpoints.flatMap((e) => ['--remove-endpoint', `${e.host}:${e.port}`]), '--wait'];
 }
 
+/** An endpoint's binary set, order and repeats ignored. */
+export function binariesKey(e: ResolvedEndpoint): string {
+  return [...new Set(e.binaries)].sort().join('\0');
+}
+
 /** Groups endpoints by their binary set, order kept, for addEndpointsArgv. */
 export function groupByBinaries(endpoints: ResolvedEndpoint[]): ResolvedEndpoint[][] {
   const groups = new Map<string, ResolvedEndpoint[]>();
   for (const e of endpoints) {
-    const key = [...new Set(e.binaries)].sort().join('\0');
+    const key = binariesKey(e);
     groups.set(key, [...(groups.get(key) ?? []), e]);
   }
   return [...groups.values()];
