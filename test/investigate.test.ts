@@ -7,16 +7,9 @@ import { REPO_ROOT } from '../src/stack/tools';
 import { investigationProgress } from '../src/workflows/progress';
 import { withFaults } from './support/faulty-driver';
 import { startTestStack, type TestStack } from './support/worker';
+import { until } from './support/until';
 
 const scenarioDir = path.join(REPO_ROOT, 'scenarios/checkout-outage');
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('investigateIncident on a real dev server and real sandboxes', () => {
   let stack: TestStack;

@@ -7,6 +7,7 @@ import { specialistProgressQuery } from '../src/workflows/progress';
 import { FAKE_ANT, type Shim, startShim } from './support/shim';
 import { withStubAgents } from './support/stub-agents';
 import { startTestStack, type TestStack } from './support/worker';
+import { until } from './support/until';
 
 // The specialists' runner is stubbed inside the real sandboxes (see stub-agents), so no bundle
 // of the real agents is needed here.
@@ -17,15 +18,6 @@ vi.mock('../src/agents/bundle', () => ({
     return f;
   },
 }));
-
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
   let stack: TestStack;

@@ -1,4 +1,5 @@
 import { SandboxError, type ExecOptions, type SandboxDriver } from '../../src/sandbox/driver';
+import { wrapDriver } from './wrap-driver';
 
 export interface Faults {
   /** The first N agent runs exit 3 instead of running the agent. */
@@ -34,9 +35,7 @@ export function withFaults(inner: SandboxDriver, faults: Faults) {
     del: faults.failDeletes ?? 0,
   };
   const calls = { runs: 0, creates: 0, installs: 0, deletes: 0, failedCreates: 0, failedInstalls: 0, failedDeletes: 0 };
-  const driver: SandboxDriver = {
-    kind: inner.kind,
-    limitations: inner.limitations,
+  const driver = wrapDriver(inner, {
     async create(spec) {
       calls.creates++;
       if (left.create > 0) {
@@ -74,7 +73,6 @@ export function withFaults(inner: SandboxDriver, faults: Faults) {
       }
       return inner.upload(id, l, d);
     },
-    applyPolicy: (id, p) => inner.applyPolicy(id, p),
     async delete(id) {
       calls.deletes++;
       if (left.del > 0) {
@@ -84,8 +82,6 @@ export function withFaults(inner: SandboxDriver, faults: Faults) {
       }
       return inner.delete(id);
     },
-    list: () => inner.list(),
-    denials: (id) => inner.denials(id),
-  };
+  });
   return { driver, calls };
 }

@@ -1,5 +1,6 @@
 import type { ExecOptions, SandboxDriver } from '../../src/sandbox/driver';
 import type { SandboxRole } from '../../src/schemas/policy';
+import { wrapDriver } from './wrap-driver';
 
 const isAgentRun = (argv: string[]) => argv[1] === 'agent.mjs' && argv.length === 2;
 
@@ -11,9 +12,7 @@ const isAgentRun = (argv: string[]) => argv[1] === 'agent.mjs' && argv.length ==
 export function withProbe(inner: SandboxDriver, agent: SandboxRole, script: () => string) {
   const agents = new Map<string, SandboxRole>();
   const probes: { id: string; exitCode: number; stderr: string }[] = [];
-  const driver: SandboxDriver = {
-    kind: inner.kind,
-    limitations: inner.limitations,
+  const driver = wrapDriver(inner, {
     async create(spec) {
       agents.set(spec.id, spec.agent);
       return inner.create(spec);
@@ -25,11 +24,6 @@ export function withProbe(inner: SandboxDriver, agent: SandboxRole, script: () =
       }
       return inner.exec(id, argv, opts);
     },
-    upload: (id, l, d) => inner.upload(id, l, d),
-    applyPolicy: (id, p) => inner.applyPolicy(id, p),
-    delete: (id) => inner.delete(id),
-    list: () => inner.list(),
-    denials: (id) => inner.denials(id),
-  };
+  });
   return { driver, probes };
 }

@@ -1,4 +1,5 @@
 import type { ExecOptions, SandboxDriver } from '../../src/sandbox/driver';
+import { wrapDriver } from './wrap-driver';
 
 const NODE = '/usr/bin/node';
 
@@ -20,19 +21,11 @@ process.stdin.on('data', (c) => (s += c)).on('end', () => {
  * real sandboxes, policies, Updates and children without depending on the agents' data.
  */
 export function withStubAgents(inner: SandboxDriver): SandboxDriver {
-  return {
-    kind: inner.kind,
-    limitations: inner.limitations,
-    create: (spec) => inner.create(spec),
+  return wrapDriver(inner, {
     exec(id, argv, opts?: ExecOptions) {
       if (argv[1] === 'agent.mjs' && argv[2] === '--self-check') return inner.exec(id, ['/bin/true'], opts);
       if (argv[1] === 'agent.mjs' && argv.length === 2) return inner.exec(id, [NODE, '-e', STUB], opts);
       return inner.exec(id, argv, opts);
     },
-    upload: (id, l, d) => inner.upload(id, l, d),
-    applyPolicy: (id, p) => inner.applyPolicy(id, p),
-    delete: (id) => inner.delete(id),
-    list: () => inner.list(),
-    denials: (id) => inner.denials(id),
-  };
+  });
 }

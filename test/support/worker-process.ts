@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config';
 import type { SandboxDriver } from '../../src/sandbox/driver';
 import { LocalDriver } from '../../src/sandbox/local';
 import { createWorker } from '../../src/workers/worker';
+import { wrapDriver } from './wrap-driver';
 
 const env = process.env;
 const runLog = env.BULKHEAD_TEST_RUN_LOG;
@@ -23,10 +24,7 @@ const record = (entry: object) => runLog && appendFileSync(runLog, `${JSON.strin
 
 /** The real local driver; agent runs are logged host-side, which a killed worker cannot undo. */
 function recording(inner: LocalDriver): SandboxDriver {
-  return {
-    kind: inner.kind,
-    limitations: inner.limitations,
-    create: (spec) => inner.create(spec),
+  return wrapDriver(inner, {
     async exec(id, argv, opts) {
       if (!isAgentRun(argv)) return inner.exec(id, argv, opts);
       record({ sandbox: id, event: 'start' });
@@ -35,12 +33,7 @@ function recording(inner: LocalDriver): SandboxDriver {
       record({ sandbox: id, event: 'end', exitCode: r.exitCode });
       return r;
     },
-    upload: (id, l, d) => inner.upload(id, l, d),
-    applyPolicy: (id, p) => inner.applyPolicy(id, p),
-    delete: (id) => inner.delete(id),
-    list: () => inner.list(),
-    denials: (id) => inner.denials(id),
-  };
+  });
 }
 
 const config = loadConfig();
