@@ -18,19 +18,9 @@ if [[ ! -d node_modules || ! -f node_modules/.package-lock.json ]] \
   command -v npm >/dev/null || die "npm is missing: install Node.js >= 20 (https://nodejs.org or apt-get install nodejs npm)"
   if [[ -f package-lock.json ]]; then
     say "installing npm dependencies (npm ci)"
-    # The registry mirror here lacks the non-Linux @swc/core-* optional packages, so the lock
-    # omits them and npm ci rejects it as out of sync; npm install accepts it unchanged.
-    ci_log=$(mktemp)
-    if ! npm ci --no-audit --no-fund --loglevel=error >"$ci_log" 2>&1; then
-      if grep -q 'EUSAGE' "$ci_log"; then
-        say "npm ci refused the lock file (optional platform packages missing); using npm install"
-        npm install --no-audit --no-fund --loglevel=error
-      else
-        cat "$ci_log" >&2; rm -f "$ci_log"
-        die "npm ci failed (see above): the npm registry must be reachable"
-      fi
-    fi
-    rm -f "$ci_log"
+    # The lock lists every platform's optional packages (@swc/core-*), so npm ci takes it as is.
+    npm ci --no-audit --no-fund --loglevel=error \
+      || die "npm ci failed (see above): the npm registry must be reachable, and package-lock.json in sync with package.json"
   else
     say "installing npm dependencies (npm install)"
     npm install --no-audit --no-fund --loglevel=error

@@ -40,6 +40,7 @@ export function mergeEvidence(outputs: SpecialistOutput[]): Evidence {
     // The log agent tests causality (errors new since the change); its verdict, null included,
     // outranks a change the metrics merely saw. Metrics speak only when no log agent ran.
     suspectedChange: (logs.length ? logs : [...metrics, ...all]).map((e) => e.suspectedChange).find((c) => !!c) ?? null,
+    culprit: [...metrics, ...logs].map((e) => e.culprit).find((c) => !!c) ?? null,
     changes: all.flatMap((e) => e.changes),
     // The log agent's ranking (severity, then count) stands; follow-ups only add new signatures.
     topErrors: topErrors.filter((t) => !seenSig.has(t.signature) && seenSig.add(t.signature)),
@@ -80,6 +81,7 @@ export function buildReport(r: ReportInput): Report {
     status,
     onset: evidence.onset,
     suspectedChange: evidence.suspectedChange,
+    culprit: evidence.culprit,
     matchedIncidents: evidence.matchedIncidents.map((m) => m.id),
     topErrors: evidence.topErrors.slice(0, 10),
     rootCause: conclusion.rootCause || fromEvidence.rootCause,
@@ -102,6 +104,7 @@ export function buildReport(r: ReportInput): Report {
     sandboxDriver: r.driver,
     redactedTasks: r.redactedTasks,
     reasons,
+    warnings: [],
     workflowId: r.workflowId,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,

@@ -25,6 +25,13 @@ export type Incident = z.infer<typeof Incident>;
  */
 export const Sources = z.object({
   logsDir: z.string().optional(),
+  /**
+   * Log directories of a live incident (config `sources.logs.dirs`, already narrowed to the
+   * incident's service on the host). Each is mounted read-only; JSONL, plain-text and .gz files.
+   */
+  logDirs: z.array(z.string()).optional(),
+  /** IANA zone for zone-less timestamps in plain-text logs (default UTC). */
+  logTimezone: z.string().optional(),
   runbooksDir: z.string().optional(),
   prometheusUrl: z.string().url().optional(),
   lokiUrl: z.string().url().optional(),
@@ -81,6 +88,8 @@ export const TimelineEvent = z.object({ ts: z.string(), source: z.string(), even
 export const Evidence = z.object({
   onset: z.string().nullable().default(null),
   suspectedChange: z.string().nullable().default(null),
+  /** The service whose anomaly best explains the reported symptom (may not be the reporter). */
+  culprit: z.string().nullable().default(null),
   changes: z.array(ChangeEvent).default([]),
   topErrors: z.array(ErrorSignature).default([]),
   anomalies: z.array(Anomaly).default([]),

@@ -28,6 +28,8 @@ export const Report = z.object({
   status: z.enum(['completed', 'partial', 'failed']),
   onset: z.string().nullable(),
   suspectedChange: z.string().nullable(),
+  /** The likely culprit service, when the evidence names one (it may not be the reporting service). */
+  culprit: z.string().nullable().default(null),
   matchedIncidents: z.array(z.string()),
   topErrors: z.array(ErrorSignature),
   rootCause: z.string(),
@@ -42,6 +44,8 @@ export const Report = z.object({
   sandboxDriver: z.object({ kind: z.string(), limitations: z.array(z.string()) }),
   redactedTasks: z.number().int().default(0),
   reasons: z.array(z.string()).default([]),
+  /** Things skipped or degraded without failing the run (an unreadable runbook, unparsable log lines). */
+  warnings: z.array(z.string()).default([]),
   workflowId: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),

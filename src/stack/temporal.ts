@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
@@ -79,6 +81,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const uiPort = opts.uiPort === false ? false : (opts.uiPort ?? (await freePort()));
   const namespace = opts.namespace ?? 'default';
   const address = `127.0.0.1:${port}`;
+  // A fresh clone has no .bulkhead/ yet, and the dev server does not create the db's folder.
+  if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true });
   const proc = supervise(temporalBin(), devServerArgs(port, uiPort, opts.dbFile, namespace), { log: opts.log });
   await waitReady(`temporal dev server on ${address}`, proc, () => namespaceAnswers(address, namespace), opts.readyTimeoutMs ?? 60_000);
   return {

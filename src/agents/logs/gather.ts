@@ -73,6 +73,7 @@ export async function gatherFromSources(sources: LogSource[], window: TimeRange,
   const evidence: Evidence = {
     onset,
     suspectedChange: suspected ? redactText(suspected) : null,
+    culprit: null,
     changes: changeEvents,
     topErrors: topErrors.map(({ level: _l, ...e }) => e),
     anomalies: [],

@@ -88,7 +88,7 @@ function tools(docs: RunbookDoc[], input: AgentInput): AgentTool[] {
 export const gatherRunbooks: Gather = async (input, log): Promise<Gathered> => {
   const warnings: string[] = [];
   const dir = input.sources.runbooksDir;
-  const empty: Evidence = { onset: null, suspectedChange: null, changes: [], topErrors: [], anomalies: [], matchedIncidents: [], timeline: [] };
+  const empty: Evidence = { onset: null, suspectedChange: null, culprit: null, changes: [], topErrors: [], anomalies: [], matchedIncidents: [], timeline: [] };
   if (!dir) return { evidence: empty, digest: 'No runbooks directory configured.', tools: [], warnings: ['no runbooks source configured (sources.runbooksDir)'] };
   const docs = await loadRunbooks(dir, warnings);
   log(`loaded ${docs.length} runbook documents`);
