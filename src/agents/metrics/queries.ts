@@ -1,4 +1,7 @@
 import { IDENTITY, WORKLOAD, escapeRegex, type Family } from './discover';
+import { unitOf } from './units';
+
+export { unitOf } from './units';
 
 /**
  * Turns metric families into the PromQL a person would look at: counters as rates (plus an
@@ -33,16 +36,6 @@ const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_c
 const ERROR_VALUE = /^(5\d\d|5xx|error|errors|failure|failed|fail|exception|server_error|internal|unavailable|deadlineexceeded|deadline_exceeded|unknown|dataloss|data_loss)$/i;
 // Timestamps and constants masquerading as gauges: a change in them is never a symptom.
 const SKIP_GAUGE = /(_info|start_time|_timestamp|_time_seconds|_last_.*_seconds|_created|_expiry|_epoch)$|^(process_start_time_seconds)$/;
-
-/** Unit from the base name, following Prometheus naming conventions. */
-export function unitOf(name: string): { unit: string; scale: number } {
-  if (/_seconds(_total)?$|_seconds_(bucket|sum|count)$/.test(name) || /_duration_seconds|_latency_seconds/.test(name)) return { unit: 'ms', scale: 1000 };
-  if (/_(milliseconds|ms)(_total)?$/.test(name)) return { unit: 'ms', scale: 1 };
-  if (/_bytes(_total)?$/.test(name)) return { unit: 'bytes', scale: 1 };
-  if (/_(ratio|fraction)$/.test(name)) return { unit: '%', scale: 100 };
-  if (/_(percent|percentage|pct)$/.test(name)) return { unit: '%', scale: 1 };
-  return { unit: '', scale: 1 };
-}
 
 /** Related families carry their owner so "[rabbitmq] …" is not mistaken for the service's own. */
 function title(f: Family, text: string): string {
@@ -96,7 +89,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
       kind: 'rate',
       promql: `sum(rate(${sel(f, f.name)}[${W}]))`,
       unit: rateUnit,
-      scale: unit === 'ms' ? 1 : scale,
+      scale: unit === 'ms' ? scale / 1000 : scale,
       zeroWhenAbsent: true,
     });
     const err = errorLabel(f);
@@ -160,8 +153,9 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
       promql: groupBy.length ? `max by (${groupBy.join(', ')}) (${sel(f, f.name)})` : `max(${sel(f, f.name)})`,
       groupBy: groupBy.length ? groupBy : undefined,
       narrowTo: (m) => `max(${sel(f, f.name, m)})`,
-      unit: unit === 'ms' ? 's' : unit,
-      scale: unit === 'ms' ? 1 : scale,
+      // A gauge in seconds (lag, age) reads better in seconds than in thousands of ms.
+      unit: unit === 'ms' && scale === 1000 ? 's' : unit,
+      scale: unit === 'ms' && scale === 1000 ? 1 : scale,
       zeroWhenAbsent: false,
     });
   }
