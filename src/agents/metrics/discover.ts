@@ -25,7 +25,16 @@ export interface Family {
   scope: 'service' | 'related';
   /** For related families, who they belong to (e.g. service="elasticsearch"). */
   owner?: string;
+  /**
+   * How a related family was linked to the service, strongest evidence first: the service's own
+   * client-side labels name it (upstream="orders-db"), it is a suffixed variant of the service
+   * (checkout-canary), the incident text names it, it shares a distinctive label value, or it
+   * only lives in the same namespace.
+   */
+  relation?: Relation;
 }
+
+export type Relation = 'dependency' | 'variant' | 'named' | 'shared' | 'namespace';
 
 export interface Discovery {
   matchers: string[];
@@ -82,9 +91,16 @@ export async function discover(prom: PromClient, service: string, start: number,
   const valuesOf = new Map<string, string[]>();
   for (const label of names) valuesOf.set(label, await prom.labelValues(label, start, end));
 
+  // Suffixed variants (checkout-service-canary, orders-db-replica-1) are services of their own,
+  // not replicas of this one: related.ts scans them as neighbours, so a bad canary can be named.
+  const exact = picked.length > 0;
+  const variants = exact ? variantsOf(service, valuesOf) : [];
+  const notVariant = variants.slice(0, 5);
   for (const label of names.filter((l) => WORKLOAD.includes(l))) {
-    if ((valuesOf.get(label) ?? []).some((v) => v.toLowerCase() !== service.toLowerCase() && containsToken(v, service))) {
-      await addMatching(tokenMatcher(label, service));
+    // Once the service is known by name, other identity values that contain it are variants.
+    if (exact && IDENTITY.includes(label)) continue;
+    if ((valuesOf.get(label) ?? []).some((v) => v.toLowerCase() !== service.toLowerCase() && containsToken(v, service) && !notVariant.some((x) => containsToken(v, x)))) {
+      await addMatching([tokenMatcher(label, service), ...notVariant.map((x) => tokenMatcher(label, x).replace('=~', '!~'))].join(', '));
     }
   }
 
@@ -127,6 +143,17 @@ export async function discover(prom: PromClient, service: string, start: number,
   };
 }
 
+/** Identity label values that are the service with a suffix or prefix: canaries, replicas, versions. */
+export function variantsOf(service: string, valuesOf: Map<string, string[]>): string[] {
+  const out = new Set<string>();
+  for (const label of IDENTITY) {
+    for (const v of valuesOf.get(label) ?? []) {
+      if (v.toLowerCase() !== service.toLowerCase() && containsToken(v, service)) out.add(v);
+    }
+  }
+  return [...out].sort();
+}
+
 /** One series' identity: its labels in name order. */
 export function seriesKey(s: Labels): string {
   return JSON.stringify(Object.entries(s).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -138,6 +165,7 @@ export function toFamilies(
   metadata: Record<string, MetricMetadata[]>,
   scope: Family['scope'] = 'service',
   owner?: string,
+  relation?: Relation,
 ): Family[] {
   const byName = new Map<string, { matcher: string; series: Labels[] }>();
   for (const p of picked) {
@@ -181,6 +209,7 @@ export function toFamilies(
       samples: [],
       scope,
       owner,
+      relation,
     };
     f.samples.push(n);
     if (!n.endsWith('_bucket') && !n.endsWith('_sum')) f.series += e.series.length;

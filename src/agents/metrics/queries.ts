@@ -30,6 +30,9 @@ export interface QuerySpec {
   /** The query for one group, given its label matchers: the PromQL a person can paste. */
   narrowTo?: (matchers: string) => string;
   scope: Family['scope'];
+  /** For related families: whose series these are and how they were linked to the service. */
+  owner?: string;
+  relation?: Family['relation'];
 }
 
 const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_code|status_class|http_status_code|grpc_code|grpc_status|outcome|result)$/i;
@@ -75,7 +78,8 @@ export function errorLabel(f: Family): { label: string; regex: string } | null {
 export function buildQueries(families: Family[], rateWindow: string): QuerySpec[] {
   const specs: QuerySpec[] = [];
   const W = rateWindow;
-  const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) => specs.push({ ...spec, name: title(f, spec.name), scope: f.scope });
+  const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) =>
+    specs.push({ ...spec, name: title(f, spec.name), scope: f.scope, owner: f.owner, relation: f.relation });
   // One error ratio per owner: a histogram's _count ratio would repeat the counter's.
   const ratioOwners = new Set<string>();
   const counters = families.filter((f) => f.type === 'counter');
