@@ -57,20 +57,24 @@ export function findCulprit(input: CulpritInput): Culprit | null {
     if (!qualifies(f, onset, step)) continue;
     // Throughput that merely rose with the incident is weaker evidence than saturation.
     const kind = kindOf(f);
-    const weight = f.change.score * WEIGHT[f.spec.relation] * (kind === 'throughput' ? 0.6 : 1);
+    const weight = f.change.score * WEIGHT[f.spec.relation] * (f.spec.linkWeight ?? 1) * (kind === 'throughput' ? 0.6 : 1);
     const cur = byOwner.get(f.spec.owner);
     if (!cur || weight > cur.weight) byOwner.set(f.spec.owner, { f, weight, relation: f.spec.relation });
   }
-  const ranked = [...byOwner.entries()].sort(([, a], [, b]) => TIER[b.relation] - TIER[a.relation] || b.weight - a.weight);
+  // The exact name of a dependency outranks its suffixed forms (the primary over its lagging replica).
+  const tier = (o: { f: Finding; relation: Relation }) => TIER[o.relation] + ((o.f.spec.linkWeight ?? 1) >= 1 ? 0.5 : 0);
+  const ranked = [...byOwner.entries()].sort(([, a], [, b]) => tier(b) - tier(a) || b.weight - a.weight);
   const best = ranked[0];
   if (best) {
     const [service, { f, relation }] = best;
     const lead = Math.max(0, onset - f.change.onset!);
     const culprit: Culprit = { service, finding: f, relation, leadSeconds: lead, why: f.spec.relation ? whyText(relation) : '' };
-    // The noisy neighbour: another neighbour whose load rose no later than the culprit's change.
-    const driver = ranked.slice(1).find(
-      ([, o]) => o.f.change.direction === 'up' && o.f.change.onset! <= f.change.onset! + step && ['throughput', 'saturation'].includes(kindOf(o.f) ?? ''),
-    );
+    // The noisy neighbour: a fellow client of a shared resource (else any neighbour) whose load
+    // rose no later than the culprit's change.
+    const loads = ranked
+      .slice(1)
+      .filter(([, o]) => o.f.change.direction === 'up' && o.f.change.onset! <= f.change.onset! + 2 * step && ['throughput', 'saturation'].includes(kindOf(o.f) ?? ''));
+    const driver = loads.find(([, o]) => o.relation === 'shared') ?? loads.find(([, o]) => o.relation !== 'dependency' && o.relation !== 'variant');
     if (driver) culprit.driver = { service: driver[0], finding: driver[1].f };
     return culprit;
   }

@@ -32,6 +32,8 @@ export interface Family {
    * only lives in the same namespace.
    */
   relation?: Relation;
+  /** 1 when the evidence names the owner exactly, less for a suffixed form (orders-db-replica-1 for orders-db). */
+  linkWeight?: number;
 }
 
 export type Relation = 'dependency' | 'variant' | 'named' | 'shared' | 'namespace';
@@ -166,6 +168,7 @@ export function toFamilies(
   scope: Family['scope'] = 'service',
   owner?: string,
   relation?: Relation,
+  linkWeight?: number,
 ): Family[] {
   const byName = new Map<string, { matcher: string; series: Labels[] }>();
   for (const p of picked) {
@@ -194,7 +197,11 @@ export function toFamilies(
     }
     const meta = metadata[n]?.[0]?.type;
     if (meta === 'counter' || meta === 'gauge') return { base: n, type: meta };
-    if (/(_total|_count|_sum)$/.test(n)) return { base: n, type: 'counter' };
+    // `_total` is a counter by convention; a lone `_count` or `_sum` without its sibling is
+    // usually a gauge (postgres_exporter's pg_stat_activity_count counts current sessions).
+    if (/_total$/.test(n)) return { base: n, type: 'counter' };
+    const sibling = n.endsWith('_count') ? `${n.slice(0, -'_count'.length)}_sum` : n.endsWith('_sum') ? `${n.slice(0, -'_sum'.length)}_count` : null;
+    if (sibling && byName.has(sibling)) return { base: n, type: 'counter' };
     return { base: n, type: 'gauge' };
   };
   for (const [n, e] of byName) {
@@ -210,6 +217,7 @@ export function toFamilies(
       scope,
       owner,
       relation,
+      linkWeight,
     };
     f.samples.push(n);
     if (!n.endsWith('_bucket') && !n.endsWith('_sum')) f.series += e.series.length;

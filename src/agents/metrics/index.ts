@@ -108,7 +108,14 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   // may start long before.
   const symptom = symptomOnset(ranked, [input.incident.title, input.incident.report].join('\n'), end);
   const onset = symptom.onset;
-  if (onset == null && symptom.why) notes.push(symptom.why);
+  if (onset != null) {
+    // A neighbour's change that was over before the symptom began did not move with it.
+    const stale = ranked.filter((f) => f.spec.scope === 'related' && f.change.end != null && f.change.end < onset - 2 * step);
+    if (stale.length) {
+      notes.push(`left out neighbour changes that ended before the onset: ${stale.slice(0, 4).map((f) => `${f.spec.name} (${iso(f.change.onset!)})`).join('; ')}`);
+      for (const f of stale) ranked.splice(ranked.indexOf(f), 1);
+    }
+  }
   if (onset != null) {
     const clean = symptom.findings[0].change.baselinePoints;
     const history = Math.round((onset - extent.first) / 60);

@@ -33,6 +33,7 @@ export interface QuerySpec {
   /** For related families: whose series these are and how they were linked to the service. */
   owner?: string;
   relation?: Family['relation'];
+  linkWeight?: number;
 }
 
 const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_code|status_class|http_status_code|grpc_code|grpc_status|outcome|result)$/i;
@@ -79,7 +80,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
   const specs: QuerySpec[] = [];
   const W = rateWindow;
   const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) =>
-    specs.push({ ...spec, name: title(f, spec.name), scope: f.scope, owner: f.owner, relation: f.relation });
+    specs.push({ ...spec, name: title(f, spec.name), scope: f.scope, owner: f.owner, relation: f.relation, linkWeight: f.linkWeight });
   // One error ratio per owner: a histogram's _count ratio would repeat the counter's.
   const ratioOwners = new Set<string>();
   const counters = families.filter((f) => f.type === 'counter');

@@ -39,7 +39,7 @@ export interface RelatedResult {
   /** e.g. 'rabbitmq (shares queue="notifications.email")' */
   groups: string[];
   /** Each neighbour's owner and the evidence that links it. */
-  relations: Map<string, { relation: Relation; why: string }>;
+  relations: Map<string, { relation: Relation; why: string; weight: number }>;
 }
 
 const distinctive = (v: string) => v.length >= 4 && !/^[\d.:]+$/.test(v) && !/^(true|false|none|null|default|unknown|localhost)$/i.test(v);
@@ -79,6 +79,8 @@ interface Candidate {
   matcher: string;
   relation: Relation;
   why: string;
+  /** 1 for an exact name, less for a suffixed or partial one. */
+  weight?: number;
 }
 
 export async function findRelated(prom: PromClient, discovery: Discovery, service: string, incidentText: string, start: number, end: number): Promise<RelatedResult> {
@@ -95,8 +97,10 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
     for (const [l, v] of Object.entries(s)) if (DEPENDENCY_LABEL.test(l) && v) depValues.set(`${l}=${promString(v)}`, v);
   }
   for (const [pair, v] of depValues) {
+    const names = endpointNames(v);
     for (const o of ownersNamedBy(v, owners)) {
-      candidates.push({ matcher: `${ownerLabelOf(o)}=${promString(o)}`, relation: 'dependency', why: `the service's ${pair} names it` });
+      const exact = names.includes(o.toLowerCase());
+      candidates.push({ matcher: `${ownerLabelOf(o)}=${promString(o)}`, relation: 'dependency', why: `the service's ${pair} names it`, weight: exact ? 1 : 0.7 });
     }
   }
   // 2. The service under another name.
@@ -120,7 +124,9 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
       if ((!NOT_LINKING.has(l) || DEPENDENCY_LABEL.test(l)) && distinctive(v)) shared.add(`${l}=${promString(v)}`);
     }
   }
-  for (const m of shared) candidates.push({ matcher: m, relation: 'shared', why: `shares ${m}` });
+  // Longer values first: an endpoint (server_address="orders-db.data.svc:5432") links more
+  // specifically than a product name (db_system="postgresql").
+  for (const m of [...shared].sort((a, b) => b.length - a.length)) candidates.push({ matcher: m, relation: 'shared', why: `shares ${m}` });
   // 5. The namespace, last.
   for (const ns of new Set(focal.flatMap((s) => NAMESPACE.map((l) => (s[l] ? `${l}=${promString(s[l])}` : ''))).filter(Boolean))) {
     candidates.push({ matcher: ns, relation: 'namespace', why: `same ${ns}` });
@@ -129,7 +135,14 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
   const focalKeys = new Set(focal.map(seriesKey));
   const taken = new Set<string>();
   const groups: Array<{ matcher: string; owner: string; relation: Relation; why: string; series: Labels[] }> = [];
-  const relations = new Map<string, { relation: Relation; why: string }>();
+  const relations = new Map<string, { relation: Relation; why: string; weight: number }>();
+  // Several dependency labels may name one owner, exactly or not: it keeps its best link.
+  for (const c of candidates) {
+    const o = /="(.*)"$/.exec(c.matcher)?.[1];
+    if (c.relation !== 'dependency' || !o) continue;
+    const prev = relations.get(o);
+    if (!prev || (c.weight ?? 1) > prev.weight) relations.set(o, { relation: c.relation, why: c.why, weight: c.weight ?? 1 });
+  }
   let total = 0;
   for (const c of candidates) {
     if (groups.length >= MAX_GROUPS || total >= MAX_SERIES) break;
@@ -156,12 +169,12 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
       g.series.forEach((s) => taken.add(seriesKey(s)));
       total += g.series.length;
       groups.push({ matcher, owner, relation: c.relation, why: c.why, series: g.series.slice(0, MAX_SERIES) });
-      if (!relations.has(owner)) relations.set(owner, { relation: c.relation, why: c.why });
+      if (!relations.has(owner)) relations.set(owner, { relation: c.relation, why: c.why, weight: c.weight ?? 1 });
     }
   }
   const metadata = groups.length ? await prom.metadata() : {};
   const families = groups.flatMap((g) =>
-    toFamilies([{ matcher: g.matcher, series: g.series }], metadata, 'related', g.owner, relations.get(g.owner)?.relation ?? g.relation),
+    toFamilies([{ matcher: g.matcher, series: g.series }], metadata, 'related', g.owner, relations.get(g.owner)?.relation ?? g.relation, relations.get(g.owner)?.weight ?? 1),
   );
-  return { families, groups: groups.map((g) => `${g.owner} (${g.why})`), relations };
+  return { families, groups: groups.map((g) => `${g.owner} (${relations.get(g.owner)?.why ?? g.why})`), relations };
 }
