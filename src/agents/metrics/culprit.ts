@@ -19,6 +19,8 @@ export interface Culprit {
   /** Seconds by which the culprit's change preceded the symptom (0 when they coincide). */
   leadSeconds: number;
   why: string;
+  /** The culprit's other changes that qualify (its disk, its connections), strongest first. */
+  also: Finding[];
   /** A fellow client of the culprit whose load rose first (noisy neighbour), when one did. */
   driver?: { service: string; finding: Finding };
 }
@@ -68,7 +70,8 @@ export function findCulprit(input: CulpritInput): Culprit | null {
   if (best) {
     const [service, { f, relation }] = best;
     const lead = Math.max(0, onset - f.change.onset!);
-    const culprit: Culprit = { service, finding: f, relation, leadSeconds: lead, why: f.spec.relation ? whyText(relation) : '' };
+    const also = input.ranked.filter((x) => x !== f && x.spec.owner === service && x.spec.scope === 'related' && qualifies(x, onset, step)).slice(0, 3);
+    const culprit: Culprit = { service, finding: f, relation, leadSeconds: lead, why: whyText(relation), also };
     // The noisy neighbour: a fellow client of a shared resource (else any neighbour) whose load
     // rose no later than the culprit's change.
     const loads = ranked
@@ -79,7 +82,7 @@ export function findCulprit(input: CulpritInput): Culprit | null {
     return culprit;
   }
   if (input.ownChangeBeforeOnset) {
-    return { service: input.service, finding: null, relation: 'self', leadSeconds: 0, why: `its own change ${input.ownChangeBeforeOnset} precedes the symptom` };
+    return { service: input.service, finding: null, relation: 'self', leadSeconds: 0, why: `its own change ${input.ownChangeBeforeOnset} precedes the symptom`, also: [] };
   }
   return null;
 }

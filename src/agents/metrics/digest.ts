@@ -38,7 +38,8 @@ function culpritLine(c: Culprit): string {
   const f = c.finding;
   const when = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)} min before the symptom` : 'with the symptom';
   const driver = c.driver ? ` Its load came from ${c.driver.service}: ${c.driver.finding.spec.name} ${describeChange(c.driver.finding)} from ${iso(c.driver.finding.change.onset!)}.` : '';
-  return `Likely culprit: ${c.service} (${c.why}): ${f.spec.name} ${describeChange(f)} from ${iso(f.change.onset!)}, ${when}.${driver}`;
+  const also = c.also.length ? ` Also at ${c.service}: ${c.also.map((x) => `${x.spec.name} ${describeChange(x)} from ${iso(x.change.onset!)}`).join('; ')}.` : '';
+  return `Likely culprit: ${c.service} (${c.why}): ${f.spec.name} ${describeChange(f)} from ${iso(f.change.onset!)}, ${when}.${also}${driver}`;
 }
 
 export function buildDigest(d: DigestInput): string {

@@ -24,6 +24,13 @@ export function reportedKinds(text: string): Set<SymptomKind> {
   return kinds.size ? kinds : new Set<SymptomKind>(['latency', 'errors', 'saturation', 'throughput']);
 }
 
+/** More traffic is a symptom only when the reporter talks about traffic; less traffic always can be. */
+function isSymptom(f: Finding, kinds: Set<SymptomKind>, text: string): boolean {
+  const kind = kindOf(f) ?? 'saturation';
+  if (!kinds.has(kind)) return false;
+  return !(kind === 'throughput' && f.change.direction === 'up' && !TEXT_CUES[3][1].test(text));
+}
+
 const SATURATION_WORDS = new Set([
   'cpu', 'memory', 'mem', 'heap', 'pool', 'connections', 'conns', 'pending', 'waiting', 'queue', 'backlog', 'lag', 'disk', 'filesystem',
   'utilization', 'utilisation', 'usage', 'saturation', 'threads', 'goroutines', 'inflight', 'in', 'throttled', 'restarts', 'oom', 'available',
@@ -76,9 +83,13 @@ function lasting(f: Finding, end: number): number {
 
 export function symptomOnset(ranked: Finding[], text: string, end: number): Symptom {
   const kinds = reportedKinds(text);
-  const own = ranked.filter((f) => f.spec.scope === 'service' && f.change.score >= MIN_SYMPTOM_SCORE && f.change.onset != null);
-  const reported = own.filter((f) => kinds.has(kindOf(f) ?? 'saturation'));
-  const findings = reported.length ? reported : own;
+  const credible = (f: Finding) => f.change.score >= MIN_SYMPTOM_SCORE && f.change.onset != null;
+  // The service's own series; failing that, the service under a suffixed name (its canary).
+  let own = ranked.filter((f) => f.spec.scope === 'service' && credible(f));
+  if (!own.length) own = ranked.filter((f) => f.spec.relation === 'variant' && credible(f));
+  const reported = own.filter((f) => isSymptom(f, kinds, text));
+  // Rising traffic alone is not an incident.
+  const findings = reported.length ? reported : own.filter((f) => !(kindOf(f) === 'throughput' && f.change.direction === 'up'));
   if (!findings.length) {
     const top = ranked[0];
     const why = top
