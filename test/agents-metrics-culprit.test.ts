@@ -7,7 +7,7 @@ import { gatherMetrics } from '../src/agents/metrics/index';
 import type { Gathered } from '../src/agents/types';
 import type { AgentInput } from '../src/schemas/agent';
 import { startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
-import { badCanary, earlierBlip, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
+import { badCanary, crowdedNamespace, earlierBlip, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
 
 /**
  * The metrics agent on incident metric sets loaded into a real Prometheus (backfilled with
@@ -166,5 +166,24 @@ describe('a bad canary deployed under a suffixed name', () => {
   });
   it('dates the onset at the stable service symptom', () => {
     expect(minutesApart(g.evidence.onset!, set.onset!)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a crowded namespace and no dependency labels', () => {
+  const set = crowdedNamespace();
+  let g: Gathered;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ g, stop } = await gather(set)), 120_000);
+  afterAll(() => stop?.());
+
+  it('scans the neighbour that moved around the onset, not the first ones by name', () => {
+    expect(g.digest).toMatch(/also scanned neighbours: session-store \(same namespace="storefront"\)/);
+  });
+  it('names it as the culprit, ahead of the symptom', () => {
+    expect(g.evidence.culprit).toBe('session-store');
+    expect(minutesApart(g.evidence.onset!, set.onset!)).toBeLessThanOrEqual(2);
+    const ev = g.evidence.timeline.find((t) => t.event.startsWith('likely culprit session-store'));
+    expect(ev).toBeDefined();
+    expect(minutesApart(ev!.ts, '2026-06-02T14:06:00Z')).toBeLessThanOrEqual(2);
   });
 });

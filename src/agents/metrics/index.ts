@@ -82,23 +82,29 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const end = Math.min(windowEnd, extent.last);
   const range: Range = { start, end, step, baselineEnd: windowStart };
 
-  const related = await findRelated(
-    prom,
-    discovery,
-    service,
-    [input.incident.title, input.incident.report, input.task].join('\n'),
-    lookStart,
-    windowEnd,
-  );
+  const reportText = [input.incident.title, input.incident.report].join('\n');
+  // The service first: its symptom's onset tells which neighbours moved with it.
+  let ownSpecs = buildQueries(discovery.families, rw.text);
+  if (ownSpecs.length > MAX_QUERIES) {
+    warnings.push(`${ownSpecs.length} queries for ${service}; only the first ${MAX_QUERIES} were run`);
+    ownSpecs = ownSpecs.slice(0, MAX_QUERIES);
+  }
+  const own = await scan(prom, ownSpecs, range, log);
+  const ownOnset = symptomOnset(own.findings.filter((f) => f.change.score > 0).sort((a, b) => b.change.score - a.change.score), reportText, end).onset;
+
+  const related = await findRelated(prom, discovery, service, [reportText, input.task].join('\n'), lookStart, windowEnd, ownOnset);
   if (related.groups.length) notes.push(`also scanned neighbours: ${related.groups.join('; ')}`);
   log(`metrics: ${related.families.length} related families (${related.groups.join('; ') || 'none'})`);
 
-  let specs = [...buildQueries(discovery.families, rw.text), ...buildQueries(related.families, rw.text)];
-  if (specs.length > MAX_QUERIES) {
-    warnings.push(`${specs.length} queries for ${service}; only the first ${MAX_QUERIES} were run`);
-    specs = specs.slice(0, MAX_QUERIES);
+  let relatedSpecs = buildQueries(related.families, rw.text);
+  const budget = Math.max(0, MAX_QUERIES - ownSpecs.length);
+  if (relatedSpecs.length > budget) {
+    warnings.push(`${relatedSpecs.length} queries for ${service}'s neighbours; only the first ${budget} were run`);
+    relatedSpecs = relatedSpecs.slice(0, budget);
   }
-  const { findings, errors } = await scan(prom, specs, range, log);
+  const rel = await scan(prom, relatedSpecs, range, log);
+  const findings = [...own.findings, ...rel.findings];
+  const errors = [...own.errors, ...rel.errors];
   if (errors.length) warnings.push(...errors.slice(0, 5).map((e) => `query failed: ${e}`));
 
   for (const f of findings) if (f.spec.scope === 'related') f.change.score *= RELATED_WEIGHT;
@@ -106,7 +112,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const unchanged = findings.filter((f) => f.change.score === 0);
   // The onset is when the reported symptom began; a neighbour's slow drift or an earlier blip
   // may start long before.
-  const symptom = symptomOnset(ranked, [input.incident.title, input.incident.report].join('\n'), end);
+  const symptom = symptomOnset(ranked, reportText, end);
   const onset = symptom.onset;
   if (onset != null) {
     // A neighbour's change that was over before the symptom began did not move with it.

@@ -1,4 +1,5 @@
 import { IDENTITY, WORKLOAD, containsToken, promString, seriesKey, toFamilies, variantsOf, type Discovery, type Family, type Relation } from './discover';
+import { coMovement } from './comove';
 import type { Labels, PromClient } from './prom';
 
 /**
@@ -12,7 +13,8 @@ import type { Labels, PromClient } from './prom';
  *  3. named: the incident's text names them;
  *  4. shared: their series carry a distinctive label value the service's carry too
  *     (queue="notifications.email", db="orders"): fellow clients of one resource;
- *  5. namespace: the rest of the service's namespace, only with the budget left.
+ *  5. namespace: the rest of the service's namespace, only with the budget left; when it holds
+ *     more services than that, those whose series moved most around the symptom's onset first.
  * Which of them moved around the onset is decided later (culprit.ts), from their series.
  */
 
@@ -83,7 +85,18 @@ interface Candidate {
   weight?: number;
 }
 
-export async function findRelated(prom: PromClient, discovery: Discovery, service: string, incidentText: string, start: number, end: number): Promise<RelatedResult> {
+const MAX_PROBES = 40;
+
+export async function findRelated(
+  prom: PromClient,
+  discovery: Discovery,
+  service: string,
+  incidentText: string,
+  start: number,
+  end: number,
+  /** The symptom's onset from the service's own series, when known: namespace neighbours are ordered by how much they moved around it. */
+  onset: number | null = null,
+): Promise<RelatedResult> {
   const candidates: Candidate[] = [];
   const focal = discovery.series;
   const focalOwners = new Set(focal.map((s) => ownerOf(s)?.value).filter(Boolean) as string[]);
@@ -162,7 +175,14 @@ export async function findRelated(prom: PromClient, discovery: Discovery, servic
     }
     // A value every service carries (a shared cluster name) links nothing in particular.
     if ((c.relation === 'shared' || c.relation === 'named') && byOwner.size > MAX_OWNERS_PER_VALUE) continue;
-    for (const [owner, g] of byOwner) {
+    let owners = [...byOwner.entries()];
+    if (c.relation === 'namespace' && onset != null && owners.length > MAX_GROUPS - groups.length) {
+      // More neighbours than budget: the ones that moved with the symptom, not the first by name.
+      const probed = owners.slice(0, MAX_PROBES);
+      const moved = await Promise.all(probed.map(([o, g]) => coMovement(prom, `${g.label}=${promString(o)}, ${c.matcher}`, onset)));
+      owners = probed.map((e, i) => ({ e, m: moved[i] })).sort((a, b) => b.m - a.m).map((x) => x.e);
+    }
+    for (const [owner, g] of owners) {
       if (groups.length >= MAX_GROUPS || total >= MAX_SERIES) break;
       const own = `${g.label}=${promString(owner)}`;
       const matcher = c.matcher === own ? own : `${own}, ${c.matcher}`;
