@@ -53,7 +53,7 @@ export function buildDigest(d: DigestInput): string {
       ? `baseline ${hhmm(range.start)}-${hhmm(range.baselineEnd)}Z`
       : "baseline = what precedes each series' own change";
   lines.push(`Compared ${baselineNote} with ${hhmm(range.baselineEnd)}-${hhmm(range.end)}Z (${iso(range.end).slice(0, 10)}), step ${range.step}s, rates over ${d.rateWindow}; all queries evaluated at the incident's times.`);
-  for (const n of d.notes) lines.push(`Note: ${n}`);
+  // Onset and culprit come before the notes: the no-model summary is cut at a few thousand characters.
   if (d.onset != null) {
     const by = d.symptom?.findings.slice(0, 2).map((f) => f.spec.name).join(', ');
     lines.push(`Onset: ${iso(d.onset)}: when the reported symptom (${d.symptom?.kinds.join('/') ?? 'any'}) began${by ? `, in ${by}` : ''}.`);
@@ -61,6 +61,7 @@ export function buildDigest(d: DigestInput): string {
     lines.push(`Onset: none. The metrics of "${d.service}" look healthy in this window: no series of the service left its baseline for long enough to call it a change.`);
   }
   if (d.culprit) lines.push(culpritLine(d.culprit));
+  for (const n of d.notes) lines.push(`Note: ${n}`);
   for (const r of d.rollouts) lines.push(`Rollout seen in metrics at ${r.ts}: ${r.description}.`);
   if (d.ranked.length) {
     lines.push('Changed series, most changed first:');

@@ -93,7 +93,10 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const ownOnset = symptomOnset(own.findings.filter((f) => f.change.score > 0).sort((a, b) => b.change.score - a.change.score), reportText, end).onset;
 
   const related = await findRelated(prom, discovery, service, [reportText, input.task].join('\n'), lookStart, windowEnd, ownOnset);
-  if (related.groups.length) notes.push(`also scanned neighbours: ${related.groups.join('; ')}`);
+  if (related.groups.length) {
+    const shown = related.groups.slice(0, 6).join('; ');
+    notes.push(`also scanned neighbours: ${shown}${related.groups.length > 6 ? `; +${related.groups.length - 6} more` : ''}`);
+  }
   log(`metrics: ${related.families.length} related families (${related.groups.join('; ') || 'none'})`);
 
   let relatedSpecs = buildQueries(related.families, rw.text);
