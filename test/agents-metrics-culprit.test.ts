@@ -7,7 +7,7 @@ import { gatherMetrics } from '../src/agents/metrics/index';
 import type { Gathered } from '../src/agents/types';
 import type { AgentInput } from '../src/schemas/agent';
 import { startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
-import { badCanary, crowdedNamespace, earlierBlip, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
+import { badCanary, crowdedNamespace, earlierBlip, exporterOnlyDependency, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
 
 /**
  * The metrics agent on incident metric sets loaded into a real Prometheus (backfilled with
@@ -185,5 +185,27 @@ describe('a crowded namespace and no dependency labels', () => {
     const ev = g.evidence.timeline.find((t) => t.event.startsWith('likely culprit session-store'));
     expect(ev).toBeDefined();
     expect(minutesApart(ev!.ts, '2026-06-02T14:06:00Z')).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a dependency known only by its exporter instance', () => {
+  const set = exporterOnlyDependency();
+  let g: Gathered;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ g, stop } = await gather(set)), 120_000);
+  afterAll(() => stop?.());
+
+  it('finds it through the peer_service label and names it by that name', () => {
+    expect(g.evidence.culprit).toBe('inventory-db');
+    expect(g.digest).toMatch(/Likely culprit: inventory-db \(a dependency named by the service's own metrics\)/);
+    expect(minutesApart(g.evidence.onset!, set.onset!)).toBeLessThanOrEqual(2);
+  });
+  it("keeps the other database behind the same exporter job out", () => {
+    const names = g.evidence.anomalies.map((a) => `${a.name} ${a.promql}`).join('\n');
+    expect(names).toContain('[inventory-db] mysql_global_status_threads_connected');
+    expect(names).not.toContain('billing-db');
+  });
+  it('reads its connections against its own ceiling, named differently by the exporter', () => {
+    expect(g.digest).toMatch(/\[inventory-db\] mysql_global_status_threads_connected: 40 -> 150 of 151 max/);
   });
 });

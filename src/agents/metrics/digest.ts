@@ -33,13 +33,13 @@ export function describeChange(f: Finding, limit?: number): string {
   return `${withUnit(b, f.unit)} -> ${withUnit(a, f.unit)}${ceiling}${ratio}`;
 }
 
-function culpritLine(c: Culprit): string {
+function culpritLine(c: Culprit, limits: Map<Finding, number>): string {
   if (!c.finding) return `Likely culprit: ${c.service} itself (${c.why}).`;
   const f = c.finding;
   const when = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)} min before the symptom` : 'with the symptom';
   const driver = c.driver ? ` Its load came from ${c.driver.service}: ${c.driver.finding.spec.name} ${describeChange(c.driver.finding)} from ${iso(c.driver.finding.change.onset!)}.` : '';
-  const also = c.also.length ? ` Also at ${c.service}: ${c.also.map((x) => `${x.spec.name} ${describeChange(x)} from ${iso(x.change.onset!)}`).join('; ')}.` : '';
-  return `Likely culprit: ${c.service} (${c.why}): ${f.spec.name} ${describeChange(f)} from ${iso(f.change.onset!)}, ${when}.${also}${driver}`;
+  const also = c.also.length ? ` Also at ${c.service}: ${c.also.map((x) => `${x.spec.name} ${describeChange(x, limits.get(x))} from ${iso(x.change.onset!)}`).join('; ')}.` : '';
+  return `Likely culprit: ${c.service} (${c.why}): ${f.spec.name} ${describeChange(f, limits.get(f))} from ${iso(f.change.onset!)}, ${when}.${also}${driver}`;
 }
 
 export function buildDigest(d: DigestInput): string {
@@ -60,7 +60,7 @@ export function buildDigest(d: DigestInput): string {
   } else {
     lines.push(`Onset: none. The metrics of "${d.service}" look healthy in this window: no series of the service left its baseline for long enough to call it a change.`);
   }
-  if (d.culprit) lines.push(culpritLine(d.culprit));
+  if (d.culprit) lines.push(culpritLine(d.culprit, d.limits));
   for (const n of d.notes) lines.push(`Note: ${n}`);
   for (const r of d.rollouts) lines.push(`Rollout seen in metrics at ${r.ts}: ${r.description}.`);
   if (d.ranked.length) {

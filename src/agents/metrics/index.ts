@@ -140,7 +140,8 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const limits = new Map<Finding, number>();
   for (const f of ranked.slice(0, MAX_ANOMALIES)) {
     if (f.spec.kind !== 'gauge') continue;
-    const limit = await findLimit(prom, f.spec.family, [...discovery.families, ...related.families].filter((x) => x.scope === f.spec.scope), f.change.onset ?? end);
+    const mine = [...discovery.families, ...related.families].filter((x) => x.scope === f.spec.scope && x.owner === f.spec.owner);
+    const limit = await findLimit(prom, f.spec.family, mine, f.change.onset ?? end);
     if (limit != null) limits.set(f, limit);
   }
   const rollouts = await findRollouts(prom, discovery, range);

@@ -83,7 +83,15 @@ interface Candidate {
   why: string;
   /** 1 for an exact name, less for a suffixed or partial one. */
   weight?: number;
+  /**
+   * The name the group goes by when its series are found by where they come from (instance,
+   * pod) rather than by an owner label: an exporter's job="mysql" is not the database's name.
+   */
+  ownerName?: string;
 }
+
+/** Where-from labels: a dependency without a service label of its own is found by these. */
+const PLACE = WORKLOAD.filter((l) => !IDENTITY.includes(l));
 
 const MAX_PROBES = 40;
 
@@ -111,9 +119,21 @@ export async function findRelated(
   }
   for (const [pair, v] of depValues) {
     const names = endpointNames(v);
-    for (const o of ownersNamedBy(v, owners)) {
+    const named = ownersNamedBy(v, owners);
+    for (const o of named) {
       const exact = names.includes(o.toLowerCase());
       candidates.push({ matcher: `${ownerLabelOf(o)}=${promString(o)}`, relation: 'dependency', why: `the service's ${pair} names it`, weight: exact ? 1 : 0.7 });
+    }
+    if (named.length) continue;
+    // No service label names it: look for it where series come from (instance="orders-db-0:9187").
+    const name = names.find((n) => !n.includes('.')) ?? names[0];
+    if (!name || name.length < 4) continue;
+    for (const label of PLACE) {
+      for (const pv of discovery.labelValues.get(label) ?? []) {
+        if (endpointNames(pv).some((x) => x === name || containsToken(x, name))) {
+          candidates.push({ matcher: `${label}=${promString(pv)}`, relation: 'dependency', why: `the service's ${pair} names its ${label}`, weight: 1, ownerName: name });
+        }
+      }
     }
   }
   // 2. The service under another name.
@@ -167,8 +187,12 @@ export async function findRelated(
     }
     const byOwner = new Map<string, { label: string; series: Labels[] }>();
     for (const s of series) {
-      const o = ownerOf(s);
-      if (!o || focalOwners.has(o.value) || focalKeys.has(seriesKey(s)) || taken.has(seriesKey(s))) continue;
+      const found = ownerOf(s);
+      if (found && focalOwners.has(found.value)) continue;
+      // Found by where it runs: its own service label (if any) names a different service.
+      if (c.ownerName && found && found.label !== 'job' && found.value !== c.ownerName && !containsToken(found.value, c.ownerName)) continue;
+      const o = c.ownerName ? { label: '', value: c.ownerName } : found;
+      if (!o || focalKeys.has(seriesKey(s)) || taken.has(seriesKey(s))) continue;
       const g = byOwner.get(o.value) ?? { label: o.label, series: [] };
       g.series.push(s);
       byOwner.set(o.value, g);
@@ -185,7 +209,7 @@ export async function findRelated(
     for (const [owner, g] of owners) {
       if (groups.length >= MAX_GROUPS || total >= MAX_SERIES) break;
       const own = `${g.label}=${promString(owner)}`;
-      const matcher = c.matcher === own ? own : `${own}, ${c.matcher}`;
+      const matcher = !g.label || c.matcher === own ? c.matcher : `${own}, ${c.matcher}`;
       g.series.forEach((s) => taken.add(seriesKey(s)));
       total += g.series.length;
       groups.push({ matcher, owner, relation: c.relation, why: c.why, series: g.series.slice(0, MAX_SERIES) });
