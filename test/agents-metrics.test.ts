@@ -345,3 +345,17 @@ describe('units by naming convention (pure)', () => {
     expect(unitOf('seconds_since_boot_count')).toEqual({ unit: '', scale: 1 });
   });
 });
+
+describe('ranking by how well a change explains the symptom (pure)', () => {
+  it('keeps causes and coincident changes, discounts consequences and unlinked neighbours that moved later', async () => {
+    const { explains } = await import('../src/agents/metrics/index');
+    const f = (at: number, scope: 'service' | 'related', relation?: 'dependency' | 'namespace') =>
+      ({ spec: { scope, relation }, change: { onset: at } }) as unknown as Parameters<typeof explains>[0];
+    const S = 10_000;
+    expect(explains(f(S - 600, 'related', 'namespace'), S, 15)).toBe(1);
+    expect(explains(f(S, 'service'), S, 15)).toBe(1);
+    expect(explains(f(S + 60, 'related', 'dependency'), S, 15)).toBe(1);
+    expect(explains(f(S + 120, 'related', 'namespace'), S, 15)).toBeLessThan(1);
+    expect(explains(f(S + 1200, 'service'), S, 15)).toBeLessThan(1);
+  });
+});

@@ -124,6 +124,11 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
       notes.push(`left out neighbour changes that ended before the onset: ${stale.slice(0, 4).map((f) => `${f.spec.name} (${iso(f.change.onset!)})`).join('; ')}`);
       for (const f of stale) ranked.splice(ranked.indexOf(f), 1);
     }
+    // Rank by how well a change explains the symptom, not by size alone: what began with or
+    // before it stays, what began well after it is a consequence, and a neighbour with no
+    // declared link that only moved afterwards explains little.
+    for (const f of ranked) f.change.score *= explains(f, onset, step);
+    ranked.sort((a, b) => b.change.score - a.change.score);
   }
   if (onset != null) {
     const clean = symptom.findings[0].change.baselinePoints;
@@ -179,6 +184,18 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   });
   const digest = buildDigest({ service, discovery, range, rateWindow: rw.text, ranked, unchanged, limits, onset, rollouts, notes, symptom, culprit });
   return { evidence, digest, tools, warnings };
+}
+
+/** Consequences begin this long after the symptom or later. */
+const CONSEQUENCE_SECONDS = 10 * 60;
+
+export function explains(f: Finding, onset: number, step: number): number {
+  const at = f.change.onset;
+  if (at == null) return 1;
+  const linked = f.spec.relation === 'dependency' || f.spec.relation === 'variant' || f.spec.relation === 'named';
+  if (f.spec.scope === 'related' && !linked && at > onset + 2 * step) return 0.6;
+  if (at > onset + CONSEQUENCE_SECONDS) return 0.75;
+  return 1;
 }
 
 function culpritEvent(c: Culprit): string {
