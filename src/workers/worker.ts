@@ -6,6 +6,9 @@ import { buildAgentBundle } from '../agents/bundle';
 import type { Config } from '../config';
 import type { SandboxDriver } from '../sandbox/driver';
 import { createDriver } from '../sandbox';
+import { stackIdentity } from '../sandbox/labels';
+import { assertRoutableTargets } from '../sandbox/openshell/loopback';
+import { forStack } from '../sandbox/stack';
 import { WarmPool } from '../sandbox/pool';
 import type { AgentName } from '../schemas/agent';
 
@@ -35,10 +38,16 @@ function installRuntime(): void {
 }
 
 /** Wires configuration, the sandbox driver and the activities into a Temporal worker. */
-export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; close: () => Promise<void> }> {
+export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; stack: string; close: () => Promise<void> }> {
   const { config } = opts;
   installRuntime();
-  const base = opts.driver ?? (await createDriver(config));
+  // Every sandbox this worker makes carries its stack's identity; its reaper touches no other.
+  const stack = stackIdentity({ address: opts.address, namespace: config.TEMPORAL_NAMESPACE, override: config.BULKHEAD_STACK });
+  const base = forStack(opts.driver ?? (await createDriver(config)), stack);
+  // Refuse to start on what could only fail later, sandbox by sandbox: a missing CLI or ssh, or
+  // (OpenShell) a setting that points sandboxes at loopback, which its proxy always refuses.
+  if (base.kind === 'openshell') assertRoutableTargets(config);
+  await base.preflight();
   // BULKHEAD_WARM_POOL=K keeps K installed, deny-all sandboxes per agent ready to claim.
   const pool = config.BULKHEAD_WARM_POOL > 0 ? new WarmPool(base, { size: config.BULKHEAD_WARM_POOL }) : null;
   const driver: SandboxDriver = pool ?? base;
@@ -46,7 +55,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
   const connection = await NativeConnection.connect({ address: opts.address });
   // Session dispatch endpoints turn sandbox requests into Updates through this client.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const activities = createActivities({ driver, config, client, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
+  const activities = createActivities({ driver, config, client, stack, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
   // The pool installs its stock with the very install step a cold sandbox gets.
   pool?.start((id, agent) => activities.installAgent({ id, agent: agent as AgentName }));
   const worker = await Worker.create({
@@ -62,6 +71,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
   return {
     worker,
     driver,
+    stack,
     close: async () => {
       // Pool stock is this worker's own: it goes with the worker.
       await pool?.close();
