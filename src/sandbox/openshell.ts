@@ -9,7 +9,7 @@ import { createArgv, deleteArgv, execArgv, listArgv, logsArgv, policySetArgv, up
 import { parseDenials } from './openshell/denials';
 import { isRefusedBySandboxProxy } from './openshell/loopback';
 import { renderOpenShellPolicy, type LandlockCompatibility } from './openshell/policy-yaml';
-import { classify, cliFailure, tail, type Operation } from './openshell/report';
+import { classify, cliFailure, tail } from './openshell/report';
 
 export { parseDenials };
 
