@@ -52,6 +52,13 @@ export const ConfigSchema = z.object({
    * BULKHEAD_SANDBOX=openshell it must be routable (a Service name or pod address); default 127.0.0.1.
    */
   BULKHEAD_DISPATCH_HOST: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
+  // Temporal beyond a dev server (src/stack/temporal-security.ts): TLS, mTLS files, API key.
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   // OpenShell driver settings (src/sandbox/openshell.ts): the CLI, the sandbox image, landlock.
   BULKHEAD_OPENSHELL_BIN: z.string().min(1).optional(),
   BULKHEAD_OPENSHELL_IMAGE: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { buildAgentBundle } from '../agents/bundle';
@@ -9,6 +10,7 @@ import { createDriver } from '../sandbox';
 import { stackIdentity } from '../sandbox/labels';
 import { assertRoutableTargets } from '../sandbox/openshell/loopback';
 import { forStack } from '../sandbox/stack';
+import { temporalSecurity } from '../stack/temporal-security';
 import { WarmPool } from '../sandbox/pool';
 import type { AgentName } from '../schemas/agent';
 
@@ -52,7 +54,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
   const pool = config.BULKHEAD_WARM_POOL > 0 ? new WarmPool(base, { size: config.BULKHEAD_WARM_POOL }) : null;
   const driver: SandboxDriver = pool ?? base;
   let bundle: Promise<string> | undefined;
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect({ address: opts.address, ...temporalSecurity() });
   // Session dispatch endpoints turn sandbox requests into Updates through this client.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const activities = createActivities({ driver, config, client, stack, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
@@ -68,11 +70,18 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
     shutdownGraceTime: '10s',
   });
+  // BULKHEAD_LIVENESS_FILE (the Helm chart's liveness probe): touched while the event loop turns.
+  const liveness = process.env.BULKHEAD_LIVENESS_FILE;
+  const touch = () => void writeFile(liveness!, `${Date.now()}\n`).catch(() => undefined);
+  const beat = liveness ? setInterval(touch, 10_000) : null;
+  if (liveness) touch();
+  beat?.unref();
   return {
     worker,
     driver,
     stack,
     close: async () => {
+      if (beat) clearInterval(beat);
       // Pool stock is this worker's own: it goes with the worker.
       await pool?.close();
       await connection.close();
