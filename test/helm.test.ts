@@ -15,7 +15,7 @@ const PROD = path.join(CHART, 'ci/production-values.yaml');
 interface K8s {
   kind: string;
   metadata: { name: string };
-  spec: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec: Record<string, any>;
   data?: Record<string, string>;
 }
 function render(...args: string[]): K8s[] {

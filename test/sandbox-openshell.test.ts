@@ -313,3 +313,31 @@ describe('parseDenials', () => {
     expect(parseDenials('NET:OPEN [INFO] ALLOWED node(1) -> a:1 [policy:p engine:opa]\n')).toEqual([]);
   });
 });
+
+describe('`bulkhead worker` start-up under BULKHEAD_SANDBOX=openshell', () => {
+  const worker = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [path.resolve(import.meta.dirname, '../bin/bulkhead.mjs'), 'worker'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      // Port 1: nothing listens; every check below must fail before any connection is tried.
+      env: { PATH: process.env.PATH, HOME: tmp, TEMPORAL_ADDRESS: '127.0.0.1:1', BULKHEAD_SANDBOX: 'openshell', BULKHEAD_OPENSHELL_BIN: STANDIN, OPENSHELL_STANDIN_DIR: gateway, ...env },
+    });
+
+  it('refuses a source on loopback, naming the setting (exit 2)', () => {
+    const r = worker({ PROMETHEUS_URL: 'http://127.0.0.1:9090' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bulkhead: PROMETHEUS_URL: http:\/\/127\.0\.0\.1:9090 is a loopback\/link-local address, which OpenShell's sandbox proxy always refuses/m);
+  });
+
+  it('refuses a CLI of the wrong protocol line, or a host without ssh, with a clear message (exit 2)', () => {
+    let r = worker({ OPENSHELL_STANDIN_VERSION: '0.1.0' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bulkhead: BULKHEAD_SANDBOX: openshell driver prerequisites: openshell 0\.1\.0 found; this driver speaks the 0\.0\.x gRPC protocol/m);
+    const nodeOnly = path.join(tmp, 'node-only-2');
+    mkdirSync(nodeOnly, { recursive: true });
+    symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
+    r = worker({ PATH: nodeOnly });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/ssh client on the worker host/);
+  });
+});

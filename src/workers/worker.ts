@@ -4,8 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { buildAgentBundle } from '../agents/bundle';
-import type { Config } from '../config';
-import type { SandboxDriver } from '../sandbox/driver';
+import { ConfigError, type Config } from '../config';
+import { SandboxError, type SandboxDriver } from '../sandbox/driver';
 import { createDriver } from '../sandbox';
 import { stackIdentity } from '../sandbox/labels';
 import { assertRoutableTargets } from '../sandbox/openshell/loopback';
@@ -49,7 +49,12 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
   // Refuse to start on what could only fail later, sandbox by sandbox: a missing CLI or ssh, or
   // (OpenShell) a setting that points sandboxes at loopback, which its proxy always refuses.
   if (base.kind === 'openshell') assertRoutableTargets(config);
-  await base.preflight();
+  try {
+    await base.preflight();
+  } catch (e) {
+    if (e instanceof SandboxError) throw new ConfigError('BULKHEAD_SANDBOX', `${base.kind} driver prerequisites: ${e.message}`);
+    throw e;
+  }
   // BULKHEAD_WARM_POOL=K keeps K installed, deny-all sandboxes per agent ready to claim.
   const pool = config.BULKHEAD_WARM_POOL > 0 ? new WarmPool(base, { size: config.BULKHEAD_WARM_POOL }) : null;
   const driver: SandboxDriver = pool ?? base;
