@@ -11,6 +11,8 @@ import { Report } from '../src/schemas/report';
 import { omFilesOf, startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
 import { REPO_ROOT } from '../src/stack/tools';
 import { isValidSandboxName } from '../src/workflows/ids';
+import { FAKE_ANT, startShim } from './support/shim';
+import { withStubAgents } from './support/stub-agents';
 import { startTestStack, type TestStack } from './support/worker';
 
 // Whole investigations and the warm pool through the OpenShell driver, against the stand-in
@@ -59,6 +61,8 @@ async function forward(to: URL, host: string): Promise<{ url: string; close: () 
   return { url: `http://${host}:${(server.address() as net.AddressInfo).port}`, close: () => server.close() };
 }
 
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 describe('investigations through the OpenShell driver', () => {
   const host = routableIPv4();
   let prom: PrometheusServer;
@@ -73,7 +77,6 @@ describe('investigations through the OpenShell driver', () => {
     await stack?.stop();
     fwd?.close();
     await prom?.stop();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it.skipIf(!host)('completes despite an Error phase, an unavailable gateway and a deadline, and leaves nothing on the gateway', async () => {
@@ -129,4 +132,33 @@ describe('investigations through the OpenShell driver', () => {
     await pool.close();
     expect(records()).toEqual([]);
   }, 120_000);
+});
+
+describe('an ant-mode session through the OpenShell driver', () => {
+  let stack: TestStack;
+  let stateDir: string;
+  beforeAll(async () => {
+    stateDir = mkdtempSync(path.join(tmp, 'state-'));
+    stack = await startTestStack({
+      // The metrics policy needs a Prometheus target; a routable name is enough, nothing queries it.
+      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, BULKHEAD_ANT_BIN: FAKE_ANT, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090' },
+      wrapDriver: () => withStubAgents(openshell()),
+    });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  it('refuses a dispatch endpoint on loopback (the sandbox proxy would), naming BULKHEAD_DISPATCH_HOST, and leaves nothing behind', async () => {
+    const sessionId = `sesn_os_${Date.now()}`;
+    const sh = startShim({ sessionId, metadata: {}, temporalAddress: stack.config.TEMPORAL_ADDRESS!, taskQueue: stack.taskQueue, stateDir });
+    await sh.exit;
+    const handle = stack.client.workflow.getHandle(`session-${sessionId}`);
+    const failure = await handle.result().then(() => null, (e: Error & { cause?: Error & { cause?: Error } }) => e);
+    const text = [failure?.message, failure?.cause?.message, failure?.cause?.cause?.message].join(' | ');
+    expect(text).toMatch(/dispatch .*loopback.*BULKHEAD_DISPATCH_HOST/);
+    // The session sandbox was created on the gateway under a valid name, and deleted.
+    const creates = calls().filter((c) => c.argv[1] === 'create' && c.argv.some((a) => a.startsWith('bh-s-')));
+    expect(creates).toHaveLength(1);
+    expect(isValidSandboxName(creates[0]!.argv[3]!)).toBe(true);
+    expect(records()).toEqual([]);
+  }, 180_000);
 });

@@ -51,6 +51,14 @@ const PAGE = 100;
 const MAX_PAGES = 1000;
 /** Phases in which a sandbox will never run anything again: the reaper may take them. */
 const DEAD = new Set(['Error', 'Stopped', 'Stopping']);
+/** Where each policy endpoint's address comes from (deploy/policies targets), for error messages. */
+const SETTING_OF: Record<string, string> = {
+  model: 'BULKHEAD_MODEL_URL',
+  prometheus: 'PROMETHEUS_URL (or the source\'s prometheus url)',
+  loki: 'LOKI_URL (or the source\'s loki url)',
+  anthropic: 'ANTHROPIC_BASE_URL',
+  dispatch: 'BULKHEAD_DISPATCH_HOST',
+};
 /** The only OpenShell CLI line whose gRPC protocol this driver speaks (0.1.x cannot talk to 0.0.x). */
 const CONTRACT_VERSION = '0.0.111';
 const MIN_PATCH_WITH_EXEC_ENV = 59;
@@ -233,8 +241,9 @@ export class OpenShellDriver implements SandboxDriver {
     const name = sandboxName(id);
     const refused = policy.endpoints.find((e) => isRefusedBySandboxProxy(e.host));
     if (refused) {
+      const setting = SETTING_OF[refused.name] ?? 'its address';
       throw new SandboxError(
-        `${policy.agent}: endpoint ${refused.name} (${refused.host}:${refused.port}) is a loopback/link-local address, which OpenShell's sandbox proxy always refuses: configure a routable address`,
+        `${policy.agent}: endpoint ${refused.name} (${refused.host}:${refused.port}) is a loopback/link-local address, which OpenShell's sandbox proxy always refuses: set ${setting} to a routable address or Service name`,
         'PolicyRejected', false,
       );
     }
