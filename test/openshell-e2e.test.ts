@@ -92,6 +92,9 @@ describe('investigations through the OpenShell driver', () => {
     for (const s of report.specialists) {
       expect(isValidSandboxName(s.sandbox.id), s.sandbox.id).toBe(true);
       expect([s.sandbox.created, s.sandbox.deleted]).toEqual([true, true]);
+      // Each reached what it needed (Prometheus, for the metrics agent) through the stand-in's
+      // policy-enforcing proxy, under the policy the driver set: nothing was refused.
+      expect(s.denials).toEqual([]);
     }
     expect(report.matchedIncidents[0]).toBe('INC-2847');
     expect(report.suspectedChange).toBe('checkout-service-v2.14.3');

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -205,6 +207,32 @@ describe('OpenShellDriver against the stand-in', () => {
       model: { name: 'model', endpoints: [{ host: 'vllm-api', port: 8000, protocol: 'rest', enforcement: 'enforce', access: 'read-write' }], binaries: [{ path: '/usr/bin/node' }] },
       prometheus: { name: 'prometheus', endpoints: [{ host: 'prom', port: 9090, protocol: 'rest', enforcement: 'enforce', access: 'read-only' }], binaries: [{ path: '/usr/bin/node' }] },
     });
+  });
+
+  const host = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+  it.skipIf(!host)('runs commands behind a proxy that enforces the live policy, refuses loopback, and reports denials', async () => {
+    const server = http.createServer((_q, r) => r.end('ok')).listen(0, host);
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await driver.applyPolicy(id, policy('run', [ep({ name: 'prometheus', host, port, access: 'read-only' })]));
+      // Loopback cannot be in a policy this driver sets; put it there behind its back to show the proxy refuses it anyway.
+      expect(standin(['policy', 'update', id, '--add-endpoint', `127.0.0.1:${port}`, '--wait']).status).toBe(0);
+      const connect = (target: string) => `require('http').request({host:new URL(process.env.HTTPS_PROXY).hostname,port:new URL(process.env.HTTPS_PROXY).port,method:'CONNECT',path:'${target}'}).on('connect',(r)=>{console.log('${target}',r.statusCode);process.exit(0)}).end()`;
+      const ok = await driver.exec(id, ['node', '-e', connect(`${host}:${port}`)]);
+      expect(ok.stdout).toBe(`${host}:${port} 200\n`);
+      const both = await driver.exec(id, ['node', '-e', `${connect(`${host}:1`)}`]);
+      expect(both.stdout).toBe(`${host}:1 403\n`);
+      const lo = await driver.exec(id, ['node', '-e', `${connect(`127.0.0.1:${port}`)}`]);
+      expect(lo.stdout).toBe(`127.0.0.1:${port} 403\n`);
+      const denials = await driver.denials(id);
+      expect(denials).toEqual(expect.arrayContaining([
+        { host, port: 1, binary: 'node', reason: 'no matching network policy' },
+        { host: '127.0.0.1', port, binary: 'node', reason: 'always-blocked destination (loopback/link-local)' },
+      ]));
+    } finally {
+      server.close();
+    }
   });
 
   it('maps policy outcomes: failed to load is permanent; timeout, unavailable and deadline are retried', async () => {

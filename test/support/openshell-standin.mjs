@@ -12,11 +12,15 @@
 //                           op is create|exec|list|delete|upload|policy|logs|any and fault is
 //                           unavailable|deadline|error-phase|policy-failed|policy-timeout
 //   calls.jsonl             every call: argv, exit, and ok=false when our caller broke the contract
-// Environment: OPENSHELL_STANDIN_WARN=1 prints a CLI warning on stdout (unless RUST_LOG=error),
+// Each `sandbox exec` runs its command behind a proxy that enforces the sandbox's live policy
+// (host:port per rule, read-only = reads only for plain HTTP, loopback always refused) and logs
+// OCSF denial lines. Environment: OPENSHELL_STANDIN_WARN=1 prints a CLI warning on stdout (unless RUST_LOG=error),
 // OPENSHELL_STANDIN_VERSION (default 0.0.111), OPENSHELL_STANDIN_IMAGE_PATHS (extra image paths),
 // OPENSHELL_STANDIN_PROVISION_MS (default 30).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -365,15 +369,18 @@ async function sandboxExec(args) {
   if (r.phase !== 'Ready') throw fail(`sandbox '${name}' is not ready (phase: ${r.phase}); wait for it to reach Ready state`);
   const stdin = await readStdin();
   if (stdin.length > MAX_STDIN) throw fail(`stdin payload exceeds ${MAX_STDIN} byte limit; pipe smaller inputs or use \`sandbox upload\``);
-  // What the sandbox's supervisor gives every workload (crates/openshell-sandbox: proxy env).
-  // Only with OPENSHELL_STANDIN_PROXY: a real proxy to send them to (none here otherwise).
-  const proxy = process.env.OPENSHELL_STANDIN_PROXY;
-  const proxyEnv = !proxy ? {} : { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, ALL_PROXY: proxy, NO_PROXY: '127.0.0.1,localhost,::1', NODE_USE_ENV_PROXY: '1' };
+  // What the sandbox's supervisor gives every workload (crates/openshell-sandbox: proxy env): the
+  // policy-enforcing proxy. One difference: the real NO_PROXY lists loopback, which inside a real
+  // sandbox is the sandbox's own; here the command runs on the host, so loopback goes through the
+  // proxy too, to be refused as the real proxy refuses it.
+  const proxy = await startProxy(name, p.trailing[0]);
+  const proxyEnv = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, ALL_PROXY: proxy.url, NO_PROXY: '', NODE_USE_ENV_PROXY: '1' };
   return new Promise((resolve) => {
     const child = spawn('/bin/bash', ['-c', p.trailing.map(shq).join(' ')], {
       cwd: workDir(name), stdio: ['pipe', 'inherit', 'inherit'],
       env: { PATH: process.env.PATH, HOME: workDir(name), ...proxyEnv, ...env },
     });
+    proxy.pid = child.pid;
     child.stdin.on('error', () => {});
     child.stdin.end(stdin);
     let timedOut = false;
@@ -381,10 +388,95 @@ async function sandboxExec(args) {
     const t = Number(timeout) > 0 ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, Number(timeout) * 1000) : undefined;
     child.on('close', (code, signal) => {
       clearTimeout(t);
+      proxy.close();
       // A signal death reports 1.
       resolve({ code: timedOut ? 124 : signal ? 1 : code ?? 1 });
     });
   });
+}
+
+// --- the sandbox proxy (crates/openshell-sandbox/src/proxy.rs, mechanistic_mapper.rs) -------------
+
+/** is_always_blocked_destination / is_always_blocked_ip: loopback, link-local, unspecified; never allowed. */
+function alwaysBlocked(host) {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === 'localhost.') return true;
+  if (net.isIPv4(h)) {
+    const [a, b] = h.split('.').map(Number);
+    return a === 127 || a === 0 || (a === 169 && b === 254);
+  }
+  if (net.isIPv6(h)) return h === '::1' || h === '::' || /^fe[89ab]/.test(h);
+  return false;
+}
+const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+/** The rule allowing host:port under the sandbox's CURRENT policy (live: re-read per connection). */
+function ruleFor(name, host, port) {
+  const rules = load(name)?.policy?.network_policies ?? {};
+  for (const [key, rule] of Object.entries(rules)) {
+    const ep = (rule.endpoints ?? []).find((e) => String(e.host).toLowerCase() === host.toLowerCase() && Number(e.port) === port);
+    if (ep) return { key, ep };
+  }
+  return null;
+}
+/** OCSF shorthand, as `openshell logs --source sandbox` shows it (crates/openshell-sandbox ocsf). */
+function deny(name, line) {
+  appendFileSync(path.join(DIR, 'denials', name), line + '\n');
+}
+async function startProxy(name, bin) {
+  const self = { pid: 0, url: '', close: () => {} };
+  const actor = () => `${bin}(${self.pid})`;
+  const check = (host, port) => {
+    if (alwaysBlocked(host)) return { ok: false, reason: 'always-blocked destination (loopback/link-local)', policy: '-' };
+    const r = ruleFor(name, host, port);
+    return r ? { ok: true, rule: r } : { ok: false, reason: 'no matching network policy', policy: '-' };
+  };
+  const server = http.createServer((req, res) => {
+    // Absolute-form plain HTTP: L4 check, then the endpoint's access (read-only allows reads only).
+    let u;
+    try {
+      u = new URL(req.url);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const port = Number(u.port || 80);
+    const c = check(u.hostname, port);
+    const readOnly = c.ok && c.rule.ep.access === 'read-only' && !READ_METHODS.includes(req.method);
+    if (!c.ok || readOnly) {
+      const reason = readOnly ? `read-only access forbids ${req.method}` : c.reason;
+      deny(name, `HTTP:${req.method} [MED] DENIED ${actor()} -> ${req.method} http://${u.hostname}:${port}${u.pathname} [policy:${c.ok ? c.rule.key : '-'} engine:${readOnly ? 'l7' : 'opa'}] [reason:${reason}]`);
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('denied by policy\n');
+      return;
+    }
+    const up = http.request({ host: u.hostname, port, path: u.pathname + u.search, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  server.on('connect', (req, sock, head) => {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '');
+    if (!m) return sock.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    const [host, port] = [m[1], Number(m[2])];
+    const c = check(host, port);
+    if (!c.ok) {
+      deny(name, `NET:OPEN [MED] DENIED ${actor()} -> ${host}:${port} [policy:${c.policy} engine:opa] [reason:${c.reason}]`);
+      return sock.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    }
+    const up = net.connect(port, host, () => {
+      sock.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head?.length) up.write(head);
+      sock.pipe(up).pipe(sock);
+    });
+    up.on('error', () => sock.destroy());
+    sock.on('error', () => up.destroy());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  self.url = `http://127.0.0.1:${server.address().port}`;
+  self.close = () => server.close();
+  server.unref();
+  return self;
 }
 
 function readStdin() {
