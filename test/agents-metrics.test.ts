@@ -359,3 +359,47 @@ describe('ranking by how well a change explains the symptom (pure)', () => {
     expect(explains(f(S + 1200, 'service'), S, 15)).toBeLessThan(1);
   });
 });
+
+describe('the time the reporter gives (pure)', () => {
+  it('reads "since about 14:30 UTC" inside the window, and ignores other zones', async () => {
+    const { reportedTime } = await import('../src/agents/metrics/symptom');
+    const ws = Date.parse('2026-03-28T14:20:00Z') / 1000;
+    const we = Date.parse('2026-03-28T15:00:00Z') / 1000;
+    expect(reportedTime('checkout is failing for many customers since about 14:30 UTC.', ws, we)).toBe(Date.parse('2026-03-28T14:30:00Z') / 1000);
+    expect(reportedTime('slow since roughly 14:45', ws, we)).toBe(Date.parse('2026-03-28T14:45:00Z') / 1000);
+    expect(reportedTime('errors since 15:30 CET', ws, we)).toBeNull();
+    expect(reportedTime('no time given, p99 is 1450 ms', ws, we)).toBeNull();
+    // a window across midnight
+    const ms = Date.parse('2026-03-28T23:40:00Z') / 1000;
+    expect(reportedTime('down since 00:05 UTC', ms, ms + 3600)).toBe(Date.parse('2026-03-29T00:05:00Z') / 1000);
+  });
+});
+
+describe('symptom onset (pure)', () => {
+  const finding = (kind: 'latency' | 'ratio', onset: number, end: number, score: number) =>
+    ({
+      spec: { scope: 'service', kind, family: kind === 'latency' ? 'http_server_requests_seconds' : 'http_server_requests_total' },
+      unit: kind === 'latency' ? 'ms' : '%',
+      change: { onset, end, score, direction: 'up' },
+    }) as unknown as import('../src/agents/metrics/scan').Finding;
+  const T = (hhmm: string) => Date.parse(`2026-06-02T${hhmm}:00Z`) / 1000;
+
+  it('prefers the change that agrees with the time the reporter gives', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const drift = finding('latency', T('10:08'), T('11:00'), 5);
+    const real = finding('ratio', T('10:40'), T('11:00'), 6.9);
+    expect(symptomOnset([real, drift], 'Something is off with payments.', T('11:00')).onset).toBe(T('10:08'));
+    expect(symptomOnset([real, drift], 'Something is off with payments since 10:40 UTC.', T('11:00'), T('10:40')).onset).toBe(T('10:40'));
+  });
+  it('does not let a recovered blip date the symptom', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const blip = finding('latency', T('10:08'), T('10:14'), 6);
+    const real = finding('latency', T('10:40'), T('11:00'), 5);
+    expect(symptomOnset([blip, real], 'It is slow.', T('11:00')).onset).toBe(T('10:40'));
+  });
+  it('names no onset when nothing credible moved', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const s = symptomOnset([finding('latency', T('10:08'), T('11:00'), 0.3)], 'slow?', T('11:00'));
+    expect(s.onset).toBeNull();
+  });
+});

@@ -10,7 +10,7 @@ import { findCulprit, type Culprit } from './culprit';
 import { findRelated } from './related';
 import { findRollouts } from './rollouts';
 import { dataExtent, scan, scrapeInterval, type Finding, type Range } from './scan';
-import { symptomOnset } from './symptom';
+import { reportedTime, symptomOnset } from './symptom';
 import { metricsTools } from './tools';
 
 /**
@@ -83,6 +83,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const range: Range = { start, end, step, baselineEnd: windowStart };
 
   const reportText = [input.incident.title, input.incident.report].join('\n');
+  const reported = reportedTime(input.incident.report, windowStart, windowEnd);
   // The service first: its symptom's onset tells which neighbours moved with it.
   let ownSpecs = buildQueries(discovery.families, rw.text);
   if (ownSpecs.length > MAX_QUERIES) {
@@ -90,7 +91,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
     ownSpecs = ownSpecs.slice(0, MAX_QUERIES);
   }
   const own = await scan(prom, ownSpecs, range, log);
-  const ownOnset = symptomOnset(own.findings.filter((f) => f.change.score > 0).sort((a, b) => b.change.score - a.change.score), reportText, end).onset;
+  const ownOnset = symptomOnset(own.findings.filter((f) => f.change.score > 0).sort((a, b) => b.change.score - a.change.score), reportText, end, reported).onset;
 
   const related = await findRelated(prom, discovery, service, [reportText, input.task].join('\n'), lookStart, windowEnd, ownOnset);
   if (related.groups.length) {
@@ -115,7 +116,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const unchanged = findings.filter((f) => f.change.score === 0);
   // The onset is when the reported symptom began; a neighbour's slow drift or an earlier blip
   // may start long before.
-  const symptom = symptomOnset(ranked, reportText, end);
+  const symptom = symptomOnset(ranked, reportText, end, reported);
   const onset = symptom.onset;
   if (onset != null) {
     // A neighbour's change that was over before the symptom began did not move with it.

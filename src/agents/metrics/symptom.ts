@@ -81,15 +81,41 @@ function lasting(f: Finding, end: number): number {
   return Math.min(1, Math.max(0, (last - onset) / (end - onset)));
 }
 
-export function symptomOnset(ranked: Finding[], text: string, end: number): Symptom {
+/**
+ * The time the reporter gives ("since about 14:30 UTC"), as unix seconds inside (or just
+ * before) the window; null when none is given or it carries a zone other than UTC.
+ */
+export function reportedTime(text: string, windowStart: number, windowEnd: number): number | null {
+  const re = /\b(?:since|from|around|about|approx(?:imately)?|roughly|at|started|starting|began|beginning)\b[^0-9\n]{0,24}?(\d{1,2}):(\d{2})(?::\d{2})?\s*([A-Za-z]{2,5}\b|[+-]\d{2}:?\d{2})?/i;
+  const m = re.exec(text);
+  if (!m) return null;
+  const zone = (m[3] ?? '').toUpperCase();
+  if (zone && !['UTC', 'Z', 'GMT', 'AM', 'PM'].includes(zone)) return null;
+  let h = Number(m[1]);
+  const min = Number(m[2]);
+  if (zone === 'PM' && h < 12) h += 12;
+  if (zone === 'AM' && h === 12) h = 0;
+  if (h > 23 || min > 59) return null;
+  const day = Math.floor(windowStart / 86400) * 86400;
+  for (const d of [day, day + 86400, day - 86400]) {
+    const t = d + h * 3600 + min * 60;
+    if (t >= windowStart - 3600 && t <= windowEnd) return t;
+  }
+  return null;
+}
+
+/** A reporter's time is approximate: within this, a candidate onset agrees with it. */
+const REPORTED_SLACK = 15 * 60;
+
+export function symptomOnset(ranked: Finding[], text: string, end: number, reported: number | null = null): Symptom {
   const kinds = reportedKinds(text);
   const credible = (f: Finding) => f.change.score >= MIN_SYMPTOM_SCORE && f.change.onset != null;
   // The service's own series; failing that, the service under a suffixed name (its canary).
   let own = ranked.filter((f) => f.spec.scope === 'service' && credible(f));
   if (!own.length) own = ranked.filter((f) => f.spec.relation === 'variant' && credible(f));
-  const reported = own.filter((f) => isSymptom(f, kinds, text));
+  const described = own.filter((f) => isSymptom(f, kinds, text));
   // Rising traffic alone is not an incident.
-  const findings = reported.length ? reported : own.filter((f) => !(kindOf(f) === 'throughput' && f.change.direction === 'up'));
+  const findings = described.length ? described : own.filter((f) => !(kindOf(f) === 'throughput' && f.change.direction === 'up'));
   if (!findings.length) {
     const top = ranked[0];
     const why = top
@@ -97,7 +123,9 @@ export function symptomOnset(ranked: Finding[], text: string, end: number): Symp
       : "no onset: none of the service's metrics left its baseline";
     return { onset: null, findings: [], kinds: [...kinds], why };
   }
-  const weight = (f: Finding) => f.change.score * Math.min(1, 2 * lasting(f, end));
+  // What lasts, and what agrees with the time the reporter gives, dates the symptom.
+  const agrees = (f: Finding) => (reported == null || Math.abs(f.change.onset! - reported) <= REPORTED_SLACK ? 1 : 0.5);
+  const weight = (f: Finding) => f.change.score * Math.min(1, 2 * lasting(f, end)) * agrees(f);
   const byWeight = [...findings].sort((a, b) => weight(b) - weight(a));
   const top = weight(byWeight[0]);
   const onsets = byWeight
