@@ -343,6 +343,10 @@ describe('units by naming convention (pure)', () => {
     expect(unitOf('disk_used_percent')).toEqual({ unit: '%', scale: 1 });
     expect(unitOf('batch_workload_ops_total')).toEqual({ unit: '', scale: 1 });
     expect(unitOf('seconds_since_boot_count')).toEqual({ unit: '', scale: 1 });
+    const { unitFromLabel } = await import('../src/agents/metrics/units');
+    expect(unitFromLabel(['byte'])).toEqual({ unit: 'bytes', scale: 1 });
+    expect(unitFromLabel(['core'])).toEqual({ unit: 'cores', scale: 1 });
+    expect(unitFromLabel(['byte', 'core'])).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import { IDENTITY, WORKLOAD, escapeRegex, type Family } from './discover';
-import { unitOf } from './units';
+import { unitFromLabel, unitOf } from './units';
 
 export { unitOf } from './units';
 
@@ -148,7 +148,8 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
   }
   for (const f of families.filter((x) => x.type === 'gauge')) {
     if (SKIP_GAUGE.test(f.name)) continue;
-    const { unit, scale } = unitOf(f.name);
+    const named = unitOf(f.name);
+    const { unit, scale } = named.unit === '' ? (unitFromLabel(f.labels.unit) ?? named) : named;
     const groupBy = groupLabels(f);
     push(f, {
       name: f.name,

@@ -78,6 +78,21 @@ export function unitOf(name: string): Unit {
 }
 
 /**
+ * kube-state-metrics and others put the unit in a label (unit="byte", unit="core"): used when
+ * the name declares none and the family has exactly one such value.
+ */
+export function unitFromLabel(values: string[] | undefined): Unit | null {
+  if (!values || values.length !== 1) return null;
+  const v = values[0].toLowerCase();
+  if (v === 'byte' || v === 'bytes') return { unit: 'bytes', scale: 1 };
+  if (v === 'core' || v === 'cores') return { unit: 'cores', scale: 1 };
+  if (v === 'second' || v === 'seconds') return { unit: 's', scale: 1 };
+  if (v === 'percent' || v === 'percentage') return { unit: '%', scale: 1 };
+  if (v === 'ratio') return { unit: '%', scale: 100 };
+  return null;
+}
+
+/**
  * A gauge with no declared unit whose values all lie in 0..1 is shown as a percentage when its
  * name says it is a share (process_cpu_usage, disk_utilization) and does not end in a count.
  */
