@@ -143,20 +143,24 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
     notes.push(`little history: the data begin at ${iso(extent.first)}; the baseline is what precedes each series' own change`);
   }
 
-  const limits = new Map<Finding, number>();
-  for (const f of ranked.slice(0, MAX_ANOMALIES)) {
-    if (f.spec.kind !== 'gauge') continue;
-    const mine = [...discovery.families, ...related.families].filter((x) => x.scope === f.spec.scope && x.owner === f.spec.owner);
-    const limit = await findLimit(prom, f.spec.family, mine, f.change.onset ?? end);
-    if (limit != null) limits.set(f, limit);
-  }
   const rollouts = await findRollouts(prom, discovery, range);
   // The last rollout before the symptoms is the suspect; one after them is more likely the fix.
   const suspectedChange = rollouts.filter((r) => onset == null || toUnix(r.ts) <= onset).at(-1)?.id ?? null;
   const culprit = findCulprit({ service, ranked, onset, step, ownChangeBeforeOnset: onset != null ? suspectedChange : null });
   if (culprit) log(`metrics: likely culprit ${culprit.service} (${culprit.why})`);
+  // The culprit's evidence is always listed, even when bigger changes fill the list.
+  const shown = ranked.slice(0, MAX_ANOMALIES);
+  if (culprit?.finding && !shown.includes(culprit.finding)) shown.push(culprit.finding);
 
-  const anomalies = ranked.slice(0, MAX_ANOMALIES).map((f) => ({
+  const limits = new Map<Finding, number>();
+  for (const f of shown) {
+    if (f.spec.kind !== 'gauge') continue;
+    const mine = [...discovery.families, ...related.families].filter((x) => x.scope === f.spec.scope && x.owner === f.spec.owner);
+    const limit = await findLimit(prom, f.spec.family, mine, f.change.onset ?? end);
+    if (limit != null) limits.set(f, limit);
+  }
+
+  const anomalies = shown.map((f) => ({
     name: f.spec.name,
     promql: f.spec.promql,
     onset: f.change.onset != null ? iso(f.change.onset) : null,
