@@ -7,7 +7,7 @@ import { gatherMetrics } from '../src/agents/metrics/index';
 import type { Gathered } from '../src/agents/types';
 import type { AgentInput } from '../src/schemas/agent';
 import { startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
-import { badCanary, crowdedNamespace, earlierBlip, exporterOnlyDependency, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
+import { badCanary, crowdedNamespace, earlierBlip, exporterOnlyDependency, ownDeployBusyNeighbour, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
 
 /**
  * The metrics agent on incident metric sets loaded into a real Prometheus (backfilled with
@@ -207,5 +207,20 @@ describe('a dependency known only by its exporter instance', () => {
   });
   it('reads its connections against its own ceiling, named differently by the exporter', () => {
     expect(g.digest).toMatch(/\[inventory-db\] mysql_global_status_threads_connected: 40 -> 150 of 151 max/);
+  });
+});
+
+describe("the service's own rollout, and a busy neighbour that changed earlier", () => {
+  const set = ownDeployBusyNeighbour();
+  let g: Gathered;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ g, stop } = await gather(set)), 120_000);
+  afterAll(() => stop?.());
+
+  it('blames the rollout, not the neighbour that is merely nearby', () => {
+    expect(g.evidence.suspectedChange).toBe('v4.1.0');
+    expect(g.evidence.culprit).toBe('ledger-api');
+    expect(g.digest).toMatch(/Likely culprit: ledger-api itself \(its own change v4.1.0 precedes the symptom\)/);
+    expect(minutesApart(g.evidence.onset!, set.onset!)).toBeLessThanOrEqual(2);
   });
 });

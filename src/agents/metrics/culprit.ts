@@ -37,7 +37,18 @@ export interface CulpritInput {
   step: number;
   /** The service's own rollout at or before the onset, if any. */
   ownChangeBeforeOnset: string | null;
+  /** When that rollout was first seen (unix seconds). */
+  ownChangeAt?: number | null;
 }
+
+/**
+ * How long before the symptom a merely nearby service's change may begin and still explain it:
+ * a neighbour that changed hours earlier and has stayed that way is background. A declared
+ * dependency's slow build-up (a disk filling) may start as early as the data allow.
+ */
+const MAX_LEAD: Record<Relation, number> = { dependency: Infinity, variant: Infinity, named: Infinity, shared: 60 * 60, namespace: 45 * 60 };
+/** The service's own rollout this close before the symptom beats a merely nearby service. */
+const OWN_CHANGE_SECONDS = 30 * 60;
 
 function qualifies(f: Finding, onset: number, step: number): boolean {
   const c = f.change;
@@ -46,6 +57,7 @@ function qualifies(f: Finding, onset: number, step: number): boolean {
   const strong = f.spec.relation === 'dependency' || f.spec.relation === 'variant' || f.spec.relation === 'named';
   const tolerance = strong ? Math.max(2 * step, 60) : -step;
   if (c.onset > onset + tolerance) return false;
+  if (f.spec.relation && onset - c.onset > MAX_LEAD[f.spec.relation]) return false;
   // A blip that was over before the symptom began does not explain it.
   return c.end == null || c.end >= onset - 2 * step;
 }
@@ -66,7 +78,10 @@ export function findCulprit(input: CulpritInput): Culprit | null {
   // The exact name of a dependency outranks its suffixed forms (the primary over its lagging replica).
   const tier = (o: { f: Finding; relation: Relation }) => TIER[o.relation] + ((o.f.spec.linkWeight ?? 1) >= 1 ? 0.5 : 0);
   const ranked = [...byOwner.entries()].sort(([, a], [, b]) => tier(b) - tier(a) || b.weight - a.weight);
-  const best = ranked[0];
+  const ownChange =
+    input.ownChangeBeforeOnset != null && (input.ownChangeAt == null || onset - input.ownChangeAt <= OWN_CHANGE_SECONDS) ? input.ownChangeBeforeOnset : null;
+  // A neighbour linked only by proximity does not outweigh the service's own fresh rollout.
+  const best = ranked[0] && (TIER[ranked[0][1].relation] >= 2 || !ownChange) ? ranked[0] : undefined;
   if (best) {
     const [service, { f, relation }] = best;
     const lead = Math.max(0, onset - f.change.onset!);

@@ -146,7 +146,14 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const rollouts = await findRollouts(prom, discovery, range);
   // The last rollout before the symptoms is the suspect; one after them is more likely the fix.
   const suspectedChange = rollouts.filter((r) => onset == null || toUnix(r.ts) <= onset).at(-1)?.id ?? null;
-  const culprit = findCulprit({ service, ranked, onset, step, ownChangeBeforeOnset: onset != null ? suspectedChange : null });
+  const culprit = findCulprit({
+    service,
+    ranked,
+    onset,
+    step,
+    ownChangeBeforeOnset: onset != null ? suspectedChange : null,
+    ownChangeAt: ((ts) => (ts ? toUnix(ts) : null))(rollouts.find((r) => r.id === suspectedChange)?.ts),
+  });
   if (culprit) log(`metrics: likely culprit ${culprit.service} (${culprit.why})`);
   // The culprit's evidence is always listed, even when bigger changes fill the list.
   const shown = ranked.slice(0, MAX_ANOMALIES);
