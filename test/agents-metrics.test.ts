@@ -407,3 +407,14 @@ describe('symptom onset (pure)', () => {
     expect(s.onset).toBeNull();
   });
 });
+
+describe('endpoints named in error messages (pure)', () => {
+  it('finds host:port and URL hosts, not protocol words', async () => {
+    const { endpointsIn, ownersNamedBy } = await import('../src/agents/metrics/related');
+    expect(endpointsIn('dial tcp orders-db:5432: i/o timeout')).toEqual(['orders-db']);
+    expect(endpointsIn('POST http://template-service.platform:8080/v1/render: context deadline exceeded')).toEqual(['template-service.platform']);
+    expect(endpointsIn('connection refused')).toEqual([]);
+    expect(ownersNamedBy('template-service.platform', ['template-service', 'smtp-relay'])).toEqual(['template-service']);
+    expect(ownersNamedBy('orders-db.data.svc:5432', ['orders-db-replica-1', 'orders-db', 'orders-api-canary'])).toEqual(['orders-db', 'orders-db-replica-1']);
+  });
+});

@@ -32,6 +32,17 @@ const NOT_LINKING = new Set([
  */
 const DEPENDENCY_LABEL =
   /^(upstream\w*|destination\w*|dest_\w+|dst_\w+|peer\w*|net_peer_\w+|target\w*|server\w*|remote\w*|backend\w*|db|db_name|db_system|db_instance|database|datname|datasource|pool_name|dependency|dep|callee\w*|outbound\w*|to_service|to|host|hostname|cluster_name|broker|bootstrap_servers|messaging_destination\w*|redis\w*|cache)$/i;
+/** Labels that carry an error message or reason. */
+const ERROR_LABEL = /^(error|err|error_message|error_msg|message|msg|reason|cause|exception|exception_message|failure|failure_reason)$/i;
+
+/** host:port and URL hosts mentioned in a message ("dial tcp orders-db:5432: …", "POST http://template-service.platform:8080/v1/render"). */
+export function endpointsIn(message: string): string[] {
+  const out = new Set<string>();
+  for (const m of message.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([a-z0-9][a-z0-9.-]*[a-z0-9])(?::\d+)?/gi)) out.add(m[1]);
+  for (const m of message.matchAll(/(?<![\w/.-])([a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*):\d{2,5}\b/gi)) out.add(m[1]);
+  return [...out].filter((h) => !/^(localhost|tcp|udp|http|https)$/i.test(h));
+}
+
 const MAX_GROUPS = 12;
 const MAX_SERIES = 3000;
 const MAX_OWNERS_PER_VALUE = 3;
@@ -115,7 +126,11 @@ export async function findRelated(
   // 1. What the service's own series say it calls.
   const depValues = new Map<string, string>();
   for (const s of focal) {
-    for (const [l, v] of Object.entries(s)) if (DEPENDENCY_LABEL.test(l) && v) depValues.set(`${l}=${promString(v)}`, v);
+    for (const [l, v] of Object.entries(s)) {
+      if (DEPENDENCY_LABEL.test(l) && v) depValues.set(`${l}=${promString(v)}`, v);
+      // Error messages name the other end too: error="dial tcp orders-db:5432: i/o timeout".
+      if (ERROR_LABEL.test(l)) for (const e of endpointsIn(v)) depValues.set(`${l} message naming ${e}`, e);
+    }
   }
   for (const [pair, v] of depValues) {
     const names = endpointNames(v);
