@@ -52,6 +52,16 @@ describe('conclusion from evidence with a silent culprit', () => {
     expect(c.recommendations.join('\n')).not.toContain('promo-service');
   });
 
+  it('names the noisy neighbour the metrics agent found loading the culprit', () => {
+    const e = evidence([background]);
+    e.timeline.push({
+      ts: '2026-06-02T10:27:15Z',
+      source: 'metrics',
+      event: 'likely culprit orders-db: [orders-db] node_cpu_utilization rose 35% -> 97%, 3 min before the reported symptom; load from report-batch rose first ([report-batch] db_client_operations_total rate)',
+    });
+    expect(concludeFromEvidence(e).recommendations[0]).toMatch(/throttle or pause report-batch, whose load on it rose first/);
+  });
+
   it('keeps old behaviour without an onset or a culprit', () => {
     const c = concludeFromEvidence(Evidence.parse({ topErrors: [background] }));
     expect(c.recommendations).toEqual([`Investigate "${background.signature}" at its source.`]);

@@ -70,8 +70,12 @@ export function concludeFromEvidence(e: Evidence): Conclusion {
   const recommendations: string[] = [];
   if (e.suspectedChange) recommendations.push(`${undoVerb(change?.kind)} ${e.suspectedChange} and confirm the error rate recovers.`);
   if (culprit && e.culprit) {
+    // The metrics agent's timeline names the noisy neighbour that loaded the culprit, if any.
+    const event = e.timeline.find((t) => t.event.startsWith(`likely culprit ${e.culprit}:`))?.event ?? '';
+    const driver = /; load from (\S+) rose first/.exec(event)?.[1];
+    const relieve = driver ? `throttle or pause ${driver}, whose load on it rose first, or scale it` : 'shed or stop the load driving it, scale it, or fail over';
     recommendations.push(
-      `Check ${e.culprit} first: ${culprit.name.replace(`[${e.culprit}] `, '')} is at ${fmt(culprit.after, culprit.unit)} (was ${fmt(culprit.before, culprit.unit)}); relieve it (shed or stop the load driving it, scale it, or fail over) and confirm the symptom recovers.`,
+      `Check ${e.culprit} first: ${culprit.name.replace(`[${e.culprit}] `, '')} is at ${fmt(culprit.after, culprit.unit)} (was ${fmt(culprit.before, culprit.unit)}); relieve it (${relieve}) and confirm the symptom recovers.`,
     );
   }
   if (past?.fix) recommendations.push(`Apply the fix from ${past.id}: ${past.fix}`);
