@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -9,10 +9,12 @@ import { LocalDriver } from '../src/sandbox/local';
 import type { ResolvedPolicy } from '../src/schemas/policy';
 import { hostPids } from './support/host';
 
-// Real bubblewrap + srt, no mocks. Two sandboxes are shared by most tests to keep the run light.
+// Real bubblewrap, no mocks. Two sandboxes are shared by most tests to keep the run light.
 const CANARY = `bulkhead-canary-${process.pid}`;
 const root = mkdtempSync(path.join(os.tmpdir(), 'bh-sbtest-'));
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bh-sbdata-'));
+// The sandbox runs as its own unprivileged uid: data must be world-readable, like a real logs dir.
+chmodSync(dataDir, 0o755);
 let driver: LocalDriver;
 let allowed: http.Server;
 let other: http.Server;

@@ -1,9 +1,10 @@
-// Runs INSIDE the sandbox as srt's wrapped command. Copied into the sandbox state dir at create
+// Runs INSIDE the sandbox as bwrap's command, as the sandbox's unprivileged uid. Copied into the sandbox state dir at create
 // time (the project is not readable in there), so it imports node built-ins only.
 // Protocol: JSON lines. stdin: {id, argv, env, stdin, timeoutMs, cwd} or {id, kill: true}.
 // stdout: {ready: true} once, then {id, stderrChunk} while running and {id, exitCode, stdout,
 // stderr, timedOut} at the end. Nothing else may reach stdout: the driver parses every line.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 
 const children = new Map();
@@ -63,11 +64,11 @@ function run(req) {
       exitCode = spawnError.code === 'ENOENT' ? 127 : 126;
       stderr += `${argv[0]}: ${spawnError.message}\n`;
     }
-    send({ id, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr, timedOut: entry.timedOut });
+    send({ id, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr, timedOut: entry.timedOut, signal: signal ?? null });
   });
 }
 
-const signalNumber = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+const signalNumber = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGXCPU: 24 };
 
 function terminate(entry) {
   killGroup(entry.child, 'SIGTERM');
@@ -98,4 +99,15 @@ rl.on('close', () => {
   for (const entry of children.values()) killGroup(entry.child, 'SIGKILL');
   process.exit(0);
 });
-send({ ready: true });
+
+// The network namespace has only loopback: the proxy port here is bridged to the host-side
+// egress proxy's unix socket, which decides what may pass.
+const bridge = net.createServer((c) => {
+  const up = net.connect(process.env.BULKHEAD_PROXY_SOCKET);
+  c.on('error', () => up.destroy());
+  up.on('error', () => c.destroy());
+  c.pipe(up);
+  up.pipe(c);
+});
+bridge.on('error', () => {});
+bridge.listen(Number(process.env.BULKHEAD_PROXY_PORT), '127.0.0.1', () => send({ ready: true }));
