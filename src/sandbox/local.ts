@@ -55,10 +55,14 @@ export class LocalDriver implements SandboxDriver {
   private readonly live = new Map<string, Live>();
   private readonly creating = new Map<string, Promise<string>>();
 
-  constructor(opts: { root?: string; limits?: Partial<Limits> } = {}) {
+  private readonly cgroups: boolean;
+
+  /** `cgroups: false` forces the rlimit fallback (what a host without writable cgroups gets). */
+  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean } = {}) {
     this.root = path.resolve(opts.root ?? DEFAULT_SANDBOX_ROOT);
     this.limits = { ...limitsFromEnv(), ...opts.limits };
-    const cg = cgroupMode();
+    const cg: ReturnType<typeof cgroupMode> = opts.cgroups === false ? { kind: 'none', why: 'cgroups turned off for this driver' } : cgroupMode();
+    this.cgroups = cg.kind !== 'none';
     this.limitations = [
       'per-binary network rules are not enforced by the local driver: every process in the sandbox may use an allowed endpoint',
       'endpoint protocol/access/enforcement levels are not enforced (host:port only; audit endpoints are enforced)',
@@ -103,7 +107,7 @@ export class LocalDriver implements SandboxDriver {
       await copyFile(DAEMON_SRC, paths.daemon);
       await writeFile(paths.denials, '');
       await proxy.listen();
-      cgroup = SandboxCgroup.create(paths.dir, this.limits);
+      cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, this.limits) : null;
     } catch (e) {
       proxy.close();
       await rm(paths.dir, { recursive: true, force: true });
@@ -143,6 +147,8 @@ export class LocalDriver implements SandboxDriver {
     if (now && now.memory > live.counters.memory) kind = 'memory';
     else if (now && now.processes > live.counters.processes) kind = kind ?? 'processes';
     if (now) live.counters = now;
+    // Without cgroups there are no counters: the failed command's own words are the evidence.
+    if (!live.cgroup && !kind && r.exitCode !== 0) kind = limitFromStderr(r.stderr);
     if (!kind) return r;
     const message = limitMessage(kind, this.limits);
     return { ...r, exitCode: r.exitCode === 0 ? 1 : r.exitCode, stderr: `${r.stderr}${r.stderr.endsWith('\n') || !r.stderr ? '' : '\n'}bulkhead: ${message}\n`, limit: { kind, message } };
@@ -255,6 +261,14 @@ export class LocalDriver implements SandboxDriver {
     if (!meta) throw new SandboxError(`sandbox ${id} does not exist`, 'SandboxMissing', false);
     throw new SandboxError(`sandbox ${id} is no longer controlled by this worker`, 'SandboxLost', false);
   }
+}
+
+/** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */
+export function limitFromStderr(stderr: string): LimitKind | null {
+  const tail = stderr.slice(-4096);
+  if (/Cannot fork|fork: (retry: )?Resource temporarily unavailable|spawn EAGAIN|EAGAIN.*spawn/.test(tail)) return 'processes';
+  if (/Cannot allocate memory|ENOMEM|heap out of memory|Array buffer allocation failed|Out of memory|std::bad_alloc/.test(tail)) return 'memory';
+  return null;
 }
 
 /** The policy's endpoints as host:port pairs; a malformed one rejects the whole policy. */
