@@ -3,7 +3,7 @@ import { chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
-import { BwrapSession, limitFromSignal, SANDBOX_NODE, usernsAvailable } from './local/bwrap-session';
+import { BwrapSession, limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, usernsAvailable } from './local/bwrap-session';
 import { EgressProxy } from './local/egress-proxy';
 import { cgroupMode, limitsFromEnv, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
 import type { Layout } from './local/layout';
@@ -72,6 +72,7 @@ export class LocalDriver implements SandboxDriver {
         ? `limits are rlimits (${cg.why}): processes per sandbox uid, memory per process (data segment), CPU time per process`
         : `limits: memory and processes per sandbox (cgroup ${cg.kind}), CPU time per process (rlimit)`,
       ...(usernsAvailable() ? [] : ['no user namespace on this host: the sandbox runs as its own unprivileged host uid, not renamed inside']),
+      ...(RUN_AS_ROOT ? [] : ['the worker is not root: sandboxes run as its own uid (in a user namespace), not each as a uid of its own, and without cgroups there is no process limit']),
     ];
   }
 
@@ -93,7 +94,7 @@ export class LocalDriver implements SandboxDriver {
 
     const paths = statePaths(this.root, spec.id);
     const readOnly = spec.readOnly.map((p) => path.resolve(p));
-    const hostUid = UID_BASE + (parseInt(createHash('sha256').update(paths.dir).digest('hex').slice(0, 8), 16) % UID_SPAN);
+    const hostUid = RUN_AS_ROOT ? UID_BASE + (parseInt(createHash('sha256').update(paths.dir).digest('hex').slice(0, 8), 16) % UID_SPAN) : process.getuid!();
     const layout: Layout = { workDir: paths.work, daemonPath: paths.daemon, proxyDir: paths.proxyDir, readOnly, node: SANDBOX_NODE };
     const proxy = new EgressProxy(paths.proxySocket, paths.denials);
     let cgroup: SandboxCgroup | null = null;
@@ -102,7 +103,7 @@ export class LocalDriver implements SandboxDriver {
       await mkdir(paths.dir, { mode: 0o700 });
       await mkdir(paths.work, { mode: 0o700 });
       // The workdir is the sandbox uid's; everything else in the state dir stays root's.
-      await chown(paths.work, hostUid, hostUid);
+      if (RUN_AS_ROOT) await chown(paths.work, hostUid, hostUid);
       await mkdir(paths.proxyDir, { mode: 0o755 });
       await copyFile(DAEMON_SRC, paths.daemon);
       await writeFile(paths.denials, '');
@@ -163,10 +164,10 @@ export class LocalDriver implements SandboxDriver {
     // Made by root here, so handed to the sandbox's uid like the rest of its workdir.
     const made = await mkdir(path.dirname(target), { recursive: true });
     if (made) {
-      for (let d = path.dirname(target); d.length >= made.length && d !== paths.work; d = path.dirname(d)) await chown(d, hostUid, hostUid);
+      for (let d = path.dirname(target); RUN_AS_ROOT && d.length >= made.length && d !== paths.work; d = path.dirname(d)) await chown(d, hostUid, hostUid);
     }
     await copyFile(localPath, target);
-    await chown(target, hostUid, hostUid);
+    if (RUN_AS_ROOT) await chown(target, hostUid, hostUid);
   }
 
   async applyPolicy(id: string, policy: ResolvedPolicy): Promise<void> {
@@ -199,7 +200,7 @@ export class LocalDriver implements SandboxDriver {
     live?.proxy.close();
     // Anything of this sandbox still running (half torn down by a crash, or escaped its process
     // group) runs as its uid, sits in its cgroup, or names its paths in its argv.
-    const uid = live?.hostUid ?? meta?.hostUid;
+    const uid = RUN_AS_ROOT ? (live?.hostUid ?? meta?.hostUid) : undefined;
     const strays = new Set([...(await processesMentioning(paths.dir + '/')), ...(uid ? await processesOfUid(uid) : []), ...(live?.cgroup?.pids() ?? [])]);
     if (strays.size) {
       strays.forEach((p) => signal(p, 'SIGKILL'));

@@ -7,6 +7,8 @@ import { rlimitArgs, type LimitKind, type Limits, type SandboxCgroup } from './l
 export const SANDBOX_NODE = process.env.BULKHEAD_SANDBOX_NODE ?? '/usr/bin/node';
 const BWRAP = process.env.BULKHEAD_BWRAP ?? 'bwrap';
 const READY_TIMEOUT_MS = 15_000;
+/** Root can give each sandbox its own host uid; anyone else runs sandboxes as themselves. */
+export const RUN_AS_ROOT = process.getuid?.() === 0;
 /** The uid (and gid) processes have inside the sandbox's user namespace. */
 export const INSIDE_UID = 1000;
 
@@ -28,6 +30,7 @@ let userns: boolean | null = null;
  * host uid, only not renamed to INSIDE_UID.
  */
 export function usernsAvailable(): boolean {
+  if (!RUN_AS_ROOT) return true;
   if (userns === null) {
     const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', 'unshare', '--user', `--map-user=${INSIDE_UID}`, `--map-group=${INSIDE_UID}`, '--', '/bin/true'], { timeout: 5000 });
     userns = r.status === 0;
@@ -94,21 +97,17 @@ export class BwrapSession {
       ...mountArgs(layout),
       '--chdir',
       layout.workDir,
+      // Not root (a developer's machine): bwrap itself is unprivileged and makes the user namespace;
+      // the sandbox then runs as the caller's own uid.
+      ...(RUN_AS_ROOT ? [] : ['--unshare-user', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_UID), '--cap-drop', 'ALL']),
       '--',
-      'setpriv',
-      '--reuid',
-      String(hostUid),
-      '--regid',
-      String(hostUid),
-      '--clear-groups',
-      '--inh-caps=-all',
-      '--bounding-set=-all',
-      '--no-new-privs',
-      '--',
+      ...(RUN_AS_ROOT
+        ? ['setpriv', '--reuid', String(hostUid), '--regid', String(hostUid), '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--']
+        : []),
       'prlimit',
-      ...rlimitArgs(limits, cgroup !== null),
+      ...rlimitArgs(limits, cgroup !== null, RUN_AS_ROOT),
       '--',
-      ...(usernsAvailable() ? ['unshare', '--user', `--map-user=${INSIDE_UID}`, `--map-group=${INSIDE_UID}`, '--'] : []),
+      ...(RUN_AS_ROOT && usernsAvailable() ? ['unshare', '--user', `--map-user=${INSIDE_UID}`, `--map-group=${INSIDE_UID}`, '--'] : []),
       SANDBOX_NODE,
       layout.daemonPath,
     ];

@@ -195,13 +195,11 @@ export class SandboxCgroup {
 }
 
 /** prlimit arguments: the per-process and per-uid backstops, whatever cgroups do. */
-export function rlimitArgs(limits: Limits, cgroups: boolean): string[] {
-  const out = [
-    // RLIMIT_NPROC counts the processes of the sandbox's own host uid, i.e. of this sandbox.
-    `--nproc=${limits.processes}`,
-    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 5}`,
-    '--core=0',
-  ];
+export function rlimitArgs(limits: Limits, cgroups: boolean, ownUid: boolean): string[] {
+  const out = [`--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 5}`, '--core=0'];
+  // RLIMIT_NPROC counts the processes of the sandbox's host uid: a bound for this sandbox only
+  // when that uid is its own (a shared uid would count the user's other processes).
+  if (ownUid) out.unshift(`--nproc=${limits.processes}`);
   // Without a memory cgroup, the data segment of each process is the memory bound we can set
   // (RLIMIT_AS would also count V8's reserved but unused address space and break node).
   if (!cgroups) out.push(`--data=${limits.memoryMb * 1024 * 1024}`);
