@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
@@ -186,28 +186,37 @@ export class LocalDriver implements SandboxDriver {
     this.live.delete(id);
     const meta = await readMeta(paths.meta);
     const pid = live?.session.pid ?? meta?.pid;
-    if (pid && (live?.session.alive || (await isLauncherFor(pid, paths.work)))) {
+    if (live?.session.alive) {
       // Closing the daemon's input lets the sandbox wind down by itself; the signals are for a
-      // sandbox that will not (or one another process controls).
-      live?.session.closeInput();
-      if (!(await waitGone([pid], 200))) {
-        signal(-pid, 'SIGTERM');
-        if (!(await waitGone([pid], KILL_GRACE_MS))) signal(-pid, 'SIGKILL');
+      // sandbox that will not.
+      live.session.closeInput();
+      if (!(await within(live.session.whenExited(), 300))) {
+        signal(-live.session.pid, 'SIGTERM');
+        if (!(await within(live.session.whenExited(), KILL_GRACE_MS))) signal(-live.session.pid, 'SIGKILL');
+        await live.session.whenExited();
       }
-      if (live) await live.session.whenExited();
-      else await waitGone([pid], KILL_GRACE_MS);
+    } else if (pid && (await isLauncherFor(pid, paths.work))) {
+      // Another process's (or a crashed worker's) sandbox.
+      signal(-pid, 'SIGTERM');
+      if (!(await waitGone([pid], KILL_GRACE_MS))) signal(-pid, 'SIGKILL');
+      await waitGone([pid], KILL_GRACE_MS);
     }
     live?.proxy.close();
-    // Anything of this sandbox still running (half torn down by a crash, or escaped its process
-    // group) runs as its uid, sits in its cgroup, or names its paths in its argv.
+    // Anything of this sandbox still running (escaped its process group, or half torn down by a
+    // crash) sits in its cgroup, runs as its uid, or names its paths in its argv. The cgroup is
+    // the cheap, exact answer; the /proc scans are for hosts without one, and for strangers'.
     const uid = RUN_AS_ROOT ? (live?.hostUid ?? meta?.hostUid) : undefined;
-    const strays = new Set([...(await processesMentioning(paths.dir + '/')), ...(uid ? await processesOfUid(uid) : []), ...(live?.cgroup?.pids() ?? [])]);
+    const strays = new Set(live?.cgroup ? live.cgroup.pids() : []);
+    if (!live?.cgroup) {
+      for (const p of uid ? await processesOfUid(uid) : []) strays.add(p);
+      for (const p of await processesMentioning(paths.dir + '/')) strays.add(p);
+    }
     if (strays.size) {
       strays.forEach((p) => signal(p, 'SIGKILL'));
       await waitGone([...strays], KILL_GRACE_MS);
     }
     live?.cgroup?.remove();
-    if (!live && meta?.cgroups) await Promise.all(meta.cgroups.map((d) => rm(d, { recursive: false, force: true }).catch(() => {})));
+    if (!live && meta?.cgroups) await Promise.all(meta.cgroups.map((d) => rmdir(d).catch(() => {})));
     await rm(paths.dir, { recursive: true, force: true });
   }
 
@@ -262,6 +271,12 @@ export class LocalDriver implements SandboxDriver {
     if (!meta) throw new SandboxError(`sandbox ${id} does not exist`, 'SandboxMissing', false);
     throw new SandboxError(`sandbox ${id} is no longer controlled by this worker`, 'SandboxLost', false);
   }
+}
+
+/** True when the promise settled within ms. */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(t));
 }
 
 /** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */
