@@ -12,6 +12,7 @@ import { loadPolicy, resolvePolicy } from '../src/sandbox/policy';
 import { REPO_ROOT } from '../src/stack/tools';
 import { sandboxBase, sandboxName } from '../src/workflows/ids';
 import { hostPids, standIn } from './support/host';
+import { until } from './support/until';
 
 // What a compromised (prompt-injected) specialist could do with a shell in its sandbox, for each
 // agent, against the real local driver: sandboxes are made the way the workflow makes them
@@ -298,7 +299,7 @@ describe.each(AGENTS)('blast radius of %s', (agent) => {
     const mountPoints = mountText.trim().split('\n');
     const skeleton = skeletonText.trim().split('\n');
     // The allow-list, written out: a minimal system, named /etc files, its data, its own files.
-    const allowedMounts = new Set(['/usr', ...ETC_RO, ...policies[agent].readOnly, own.work, own.daemon, PROXY_DIR_INSIDE, '/tmp', '/']);
+    const allowedMounts = new Set(['/usr', ...ETC_RO, ...policies[agent].readOnly, own.work, PROXY_DIR_INSIDE, '/tmp', '/']);
     const kernelFs = (m: string) => m === '/proc' || m.startsWith('/proc/') || m === '/dev' || m.startsWith('/dev/');
     expect(mountPoints.filter((m) => !allowedMounts.has(m) && !kernelFs(m))).toEqual([]);
     // Each data mount and the workdir is really there (the comparison is not vacuous).
@@ -350,13 +351,18 @@ describe.each(AGENTS)('blast radius of %s', (agent) => {
 
 // After every agent's probes: the cross-agent checks above need the other sandboxes alive.
 describe.each(AGENTS)('deleting the sandbox of %s', (agent) => {
-  it('leaves nothing on disk or in the process table after delete', async () => {
+  it('leaves nothing on disk or in the process table after delete, even with a command still running', async () => {
     const dir = statePaths(root, ids[agent]).dir;
+    // A command in flight, and one it put in the background, detached from its group.
+    const running = sh(agent, `setsid sleep 61.${AGENTS.indexOf(agent)} </dev/null >/dev/null 2>&1 & sleep 62.${AGENTS.indexOf(agent)}`);
+    await until(async () => hostPids(`sleep 62.${AGENTS.indexOf(agent)}`).length > 0 && hostPids(`sleep 61.${AGENTS.indexOf(agent)}`).length > 0, 20_000, 'the sleeps to start');
     expect(hostPids(`${dir}/`).length).toBeGreaterThan(0);
     await driver.delete(ids[agent]);
+    expect((await running).exitCode).not.toBe(0);
     expect(existsSync(dir)).toBe(false);
     expect(hostPids(`${dir}/`)).toEqual([]);
-    expect(hostPids(ids[agent])).toEqual([]);
+    expect(hostPids(`sleep 61.${AGENTS.indexOf(agent)}`)).toEqual([]);
+    expect(hostPids(`sleep 62.${AGENTS.indexOf(agent)}`)).toEqual([]);
     expect((await driver.list()).map((s) => s.id)).not.toContain(ids[agent]);
   });
 });

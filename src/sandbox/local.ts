@@ -1,24 +1,24 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { chown, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
-import { BwrapSession, limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, usernsAvailable } from './local/bwrap-session';
+import { limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, SandboxRunner, usernsAvailable } from './local/runner';
 import { EgressProxy } from './local/egress-proxy';
 import { cgroupMode, limitsFromEnv, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
 import type { Layout } from './local/layout';
-import { isLauncherFor, processesMentioning, processesOfUid, signal, waitGone } from './local/proc';
+import { isController, processesMentioning, processesOfUid, signal, startTime, waitGone } from './local/proc';
 import { listDirs, readMeta, statePaths, statePathsIn, writeJsonAtomic, type SandboxMeta, type StatePaths } from './local/state';
 
 export const DEFAULT_SANDBOX_ROOT = '/tmp/bulkhead-sandboxes';
-const DAEMON_SRC = path.join(import.meta.dirname, 'local', 'exec-daemon.mjs');
 const KILL_GRACE_MS = 2_000;
 /** Sandbox host uids are drawn from this range, one per sandbox, used by nothing else on the host. */
 const UID_BASE = Number(process.env.BULKHEAD_SANDBOX_UID_BASE ?? 1_900_000_000);
 const UID_SPAN = 100_000_000;
 
 interface Live {
-  session: BwrapSession;
+  runner: SandboxRunner;
   proxy: EgressProxy;
   paths: StatePaths;
   readOnly: string[];
@@ -40,7 +40,8 @@ export function limitMessage(kind: LimitKind, limits: Limits): string {
 }
 
 /**
- * The embedded driver: one bubblewrap sandbox per id, its filesystem allowed by name
+ * The embedded driver: a bubblewrap sandbox per id (a fresh one per exec over the same workdir and
+ * identity, local/runner.ts), its filesystem allowed by name
  * (local/layout.ts), running as its own unprivileged host uid in a user namespace with no
  * capabilities, limited in memory, processes and CPU time, its only way out an egress proxy in
  * this process (local/egress-proxy.ts) that enforces the live policy and logs refusals. A sandbox
@@ -87,7 +88,7 @@ export class LocalDriver implements SandboxDriver {
 
   private async doCreate(spec: SandboxSpec): Promise<string> {
     const held = this.live.get(spec.id);
-    if (held?.session.alive) return spec.id;
+    if (held && existsSync(held.paths.meta)) return spec.id;
     // Anything else under this id is stale (a crashed worker's, or a half-made one): a retried
     // create gets a fresh sandbox rather than an error, since nothing can drive the old one.
     await this.delete(spec.id);
@@ -95,7 +96,7 @@ export class LocalDriver implements SandboxDriver {
     const paths = statePaths(this.root, spec.id);
     const readOnly = spec.readOnly.map((p) => path.resolve(p));
     const hostUid = RUN_AS_ROOT ? UID_BASE + (parseInt(createHash('sha256').update(paths.dir).digest('hex').slice(0, 8), 16) % UID_SPAN) : process.getuid!();
-    const layout: Layout = { workDir: paths.work, daemonPath: paths.daemon, proxyDir: paths.proxyDir, readOnly, node: SANDBOX_NODE };
+    const layout: Layout = { workDir: paths.work, proxyDir: paths.proxyDir, readOnly, node: SANDBOX_NODE };
     const proxy = new EgressProxy(paths.proxySocket, paths.denials);
     let cgroup: SandboxCgroup | null = null;
     try {
@@ -105,7 +106,6 @@ export class LocalDriver implements SandboxDriver {
       // The workdir is the sandbox uid's; everything else in the state dir stays root's.
       if (RUN_AS_ROOT) await chown(paths.work, hostUid, hostUid);
       await mkdir(paths.proxyDir, { mode: 0o755 });
-      await copyFile(DAEMON_SRC, paths.daemon);
       await writeFile(paths.denials, '');
       await proxy.listen();
       cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, this.limits) : null;
@@ -114,7 +114,7 @@ export class LocalDriver implements SandboxDriver {
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot prepare sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    const session = new BwrapSession({ layout, hostUid, limits: this.limits, cgroup });
+    const runner = new SandboxRunner({ layout, hostUid, limits: this.limits, cgroup });
     const labels = (spec as SandboxSpec & { labels?: Record<string, string> }).labels;
     const meta: SandboxMeta = {
       id: spec.id,
@@ -122,26 +122,27 @@ export class LocalDriver implements SandboxDriver {
       agent: spec.agent,
       createdAt: new Date().toISOString(),
       ...(labels ? { labels } : {}),
-      pid: session.pid,
-      pgid: session.pid,
+      pid: process.pid,
       controllerPid: process.pid,
+      controllerStart: (await startTime(process.pid)) ?? undefined,
       hostUid,
       ...(cgroup ? { cgroups: cgroup.dirs } : {}),
     };
-    this.live.set(spec.id, { session, proxy, paths, readOnly, hostUid, cgroup, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
     try {
       await writeJsonAtomic(paths.meta, meta);
-      await session.whenReady();
     } catch (e) {
-      await this.delete(spec.id);
-      throw e instanceof SandboxError ? e : new SandboxError(`cannot create sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
+      proxy.close();
+      cgroup?.remove();
+      await rm(paths.dir, { recursive: true, force: true });
+      throw new SandboxError(`cannot create sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
+    this.live.set(spec.id, { runner, proxy, paths, readOnly, hostUid, cgroup, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
     return spec.id;
   }
 
   async exec(id: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
     const live = await this.held(id);
-    const { signal: sig, ...r } = await live.session.exec(argv, opts);
+    const { signal: sig, ...r } = await live.runner.exec(argv, opts);
     // Counters only grow: any increase during this exec is this sandbox hitting its limit.
     const now = live.cgroup?.counters();
     let kind: LimitKind | null = limitFromSignal(sig);
@@ -185,22 +186,8 @@ export class LocalDriver implements SandboxDriver {
     const live = this.live.get(id);
     this.live.delete(id);
     const meta = await readMeta(paths.meta);
-    const pid = live?.session.pid ?? meta?.pid;
-    if (live?.session.alive) {
-      // Closing the daemon's input lets the sandbox wind down by itself; the signals are for a
-      // sandbox that will not.
-      live.session.closeInput();
-      if (!(await within(live.session.whenExited(), 300))) {
-        signal(-live.session.pid, 'SIGTERM');
-        if (!(await within(live.session.whenExited(), KILL_GRACE_MS))) signal(-live.session.pid, 'SIGKILL');
-        await live.session.whenExited();
-      }
-    } else if (pid && (await isLauncherFor(pid, paths.work))) {
-      // Another process's (or a crashed worker's) sandbox.
-      signal(-pid, 'SIGTERM');
-      if (!(await waitGone([pid], KILL_GRACE_MS))) signal(-pid, 'SIGKILL');
-      await waitGone([pid], KILL_GRACE_MS);
-    }
+    // No process outlives its exec: what may still run here are execs in flight (this worker's,
+    // or a crashed one's), and whatever they started.
     live?.proxy.close();
     // Anything of this sandbox still running (escaped its process group, or half torn down by a
     // crash) sits in its cgroup, runs as its uid, or names its paths in its argv. The cgroup is
@@ -208,6 +195,7 @@ export class LocalDriver implements SandboxDriver {
     const uid = RUN_AS_ROOT ? (live?.hostUid ?? meta?.hostUid) : undefined;
     const strays = new Set(live?.cgroup ? live.cgroup.pids() : []);
     if (!live?.cgroup) {
+      for (const p of meta?.cgroups ? cgroupPids(meta.cgroups) : []) strays.add(p);
       for (const p of uid ? await processesOfUid(uid) : []) strays.add(p);
       for (const p of await processesMentioning(paths.dir + '/')) strays.add(p);
     }
@@ -225,8 +213,9 @@ export class LocalDriver implements SandboxDriver {
     for (const dir of await listDirs(this.root)) {
       const paths = statePathsIn(dir);
       const meta = await readMeta(paths.meta);
-      // isLauncherFor also checks that the pid is running (and not a zombie).
-      const alive = !!meta && (this.live.get(meta.id)?.session.alive ?? (await isLauncherFor(meta.pid, paths.work)));
+      // Alive while its controller (which holds its proxy) runs: isController also checks that the
+      // pid was not recycled.
+      const alive = !!meta && (this.live.has(meta.id) || (await isController(meta.controllerPid, meta.controllerStart)));
       out.push({
         id: meta?.id ?? path.basename(dir),
         owner: meta?.owner ?? null,
@@ -265,7 +254,12 @@ export class LocalDriver implements SandboxDriver {
 
   private async held(id: string): Promise<Live> {
     const live = this.live.get(id);
-    if (live?.session.alive) return live;
+    // Another process may have deleted it (a reaper, `sandbox reap`): its directory is the truth.
+    if (live && existsSync(live.paths.meta)) return live;
+    if (live) {
+      live.proxy.close();
+      live.cgroup?.remove();
+    }
     const meta = await readMeta(statePaths(this.root, id).meta);
     if (!meta) this.live.delete(id);
     if (!meta) throw new SandboxError(`sandbox ${id} does not exist`, 'SandboxMissing', false);
@@ -273,10 +267,17 @@ export class LocalDriver implements SandboxDriver {
   }
 }
 
-/** True when the promise settled within ms. */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(t));
+/** Pids in cgroups a crashed controller left (their cgroup.procs files). */
+function cgroupPids(dirs: string[]): number[] {
+  const out: number[] = [];
+  for (const d of dirs) {
+    try {
+      for (const l of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (/^\d+$/.test(l)) out.push(Number(l));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 /** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */

@@ -4,8 +4,8 @@ import path from 'node:path';
 /**
  * The whole filesystem a local sandbox sees, allowed by name (everything else of the host is
  * absent, not hidden): a read-only minimal system for node, sh and the usual tools, a private
- * /tmp, its own workdir (read-write, the only writable host path), its read-only data mounts, the
- * exec daemon and the proxy socket. This list is the allow-list the blast-radius suite compares
+ * /tmp, its own workdir (read-write, the only writable host path), its read-only data mounts and
+ * the proxy socket. This list is the allow-list the blast-radius suite compares
  * a sandbox's view with.
  */
 export const SYSTEM_RO = ['/usr'];
@@ -32,13 +32,12 @@ export const ETC_RO = [
 /** Where the proxy socket appears inside. */
 export const PROXY_DIR_INSIDE = '/run/bulkhead';
 export const PROXY_SOCKET_INSIDE = `${PROXY_DIR_INSIDE}/proxy.sock`;
-/** The in-sandbox TCP port the daemon bridges to the proxy socket (loopback of the sandbox's own netns). */
+/** The in-sandbox TCP port bridged to the proxy socket (loopback of the sandbox's own netns). */
 export const PROXY_PORT_INSIDE = 3128;
 export const TMP_SIZE_BYTES = 256 * 1024 * 1024;
 
 export interface Layout {
   workDir: string;
-  daemonPath: string;
   /** Host directory holding the proxy socket (and nothing else). */
   proxyDir: string;
   readOnly: string[];
@@ -79,7 +78,6 @@ export function mountArgs(l: Layout): string[] {
   a.push('--perms', '0755', '--dir', '/var', '--symlink', '../tmp', '/var/tmp');
   for (const p of ['/proc', '/dev', '/tmp', '/var', '/var/tmp']) made.add(p);
   for (const p of l.readOnly) bind('--ro-bind', p, p);
-  bind('--ro-bind', l.daemonPath, l.daemonPath);
   bind('--ro-bind', l.proxyDir, PROXY_DIR_INSIDE);
   bind('--bind', l.workDir, l.workDir);
   return a;
@@ -90,7 +88,7 @@ export function allowedPaths(l: Layout): string[] {
   const etc = ETC_RO.filter((p) => existsSync(p));
   const nodeReal = safeReal(l.node);
   const nodeDir = nodeReal && !nodeReal.startsWith('/usr/') ? [path.dirname(nodeReal)] : [];
-  return [...SYSTEM_RO, ...etc, ...nodeDir, ...l.readOnly, l.daemonPath, l.workDir];
+  return [...SYSTEM_RO, ...etc, ...nodeDir, ...l.readOnly, l.workDir];
 }
 
 function linkTarget(p: string): string | null {

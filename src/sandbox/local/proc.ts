@@ -19,6 +19,21 @@ export async function isRunning(pid: number): Promise<boolean> {
   }
 }
 
+/** A process's start time (clock ticks since boot), to tell a pid from a recycled one; null when gone. */
+export async function startTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The controlling process is alive when its pid runs and started when the recorded one did. */
+export async function isController(pid: number, start: string | undefined): Promise<boolean> {
+  return (await isRunning(pid)) && (start === undefined || (await startTime(pid)) === start);
+}
+
 /**
  * A pid from meta.json may have been recycled: it is this sandbox's launcher (bwrap) only while
  * its argv still names this sandbox's workdir.

@@ -10,11 +10,11 @@ export interface SandboxMeta {
   createdAt: string;
   /** Whatever labels the spec carried (kept opaque: naming and labels belong to the callers). */
   labels?: Record<string, string>;
-  /** The launcher's pid (bwrap, or the shell that becomes it); also its process group id. */
+  /** The worker process that controls it (holds its proxy); `pid` is the same, for older readers. */
   pid: number;
-  pgid: number;
-  /** The worker process that controls it. */
   controllerPid: number;
+  /** The controller's start time (/proc stat field 22), so a recycled pid is not taken for it. */
+  controllerStart?: string;
   /** The sandbox's own unprivileged host uid: every process of it runs as this uid. */
   hostUid?: number;
   /** Its cgroup directories, when the host has writable cgroups. */
@@ -24,7 +24,6 @@ export interface SandboxMeta {
 export interface StatePaths {
   dir: string;
   meta: string;
-  daemon: string;
   work: string;
   /** Holds the egress proxy's socket only; bound into the sandbox. */
   proxyDir: string;
@@ -51,7 +50,6 @@ export function statePathsIn(dir: string): StatePaths {
   return {
     dir,
     meta: path.join(dir, 'meta.json'),
-    daemon: path.join(dir, 'daemon.mjs'),
     work: path.join(dir, 'work'),
     proxyDir: path.join(dir, 'p'),
     proxySocket: path.join(dir, 'p', 'proxy.sock'),
