@@ -357,7 +357,10 @@ describe.each(AGENTS)('deleting the sandbox of %s', (agent) => {
     const running = sh(agent, `setsid sleep 61.${AGENTS.indexOf(agent)} </dev/null >/dev/null 2>&1 & sleep 62.${AGENTS.indexOf(agent)}`);
     await until(async () => hostPids(`sleep 62.${AGENTS.indexOf(agent)}`).length > 0 && hostPids(`sleep 61.${AGENTS.indexOf(agent)}`).length > 0, 20_000, 'the sleeps to start');
     expect(hostPids(`${dir}/`).length).toBeGreaterThan(0);
+    const cgroups: string[] = JSON.parse(readFileSync(statePaths(root, ids[agent]).meta, 'utf8')).cgroups ?? [];
     await driver.delete(ids[agent]);
+    // Its cgroups too (where the host has them), though its killed processes kept them busy.
+    for (const c of cgroups) expect(existsSync(c), c).toBe(false);
     expect((await running).exitCode).not.toBe(0);
     expect(existsSync(dir)).toBe(false);
     expect(hostPids(`${dir}/`)).toEqual([]);

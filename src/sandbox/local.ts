@@ -203,8 +203,8 @@ export class LocalDriver implements SandboxDriver {
       strays.forEach((p) => signal(p, 'SIGKILL'));
       await waitGone([...strays], KILL_GRACE_MS);
     }
-    live?.cgroup?.remove();
-    if (!live && meta?.cgroups) await Promise.all(meta.cgroups.map((d) => rmdir(d).catch(() => {})));
+    await live?.cgroup?.removeWhenEmpty();
+    if (!live && meta?.cgroups) await Promise.all(meta.cgroups.map((d) => rmdirWhenEmpty(d)));
     await rm(paths.dir, { recursive: true, force: true });
   }
 
@@ -264,6 +264,19 @@ export class LocalDriver implements SandboxDriver {
     if (!meta) this.live.delete(id);
     if (!meta) throw new SandboxError(`sandbox ${id} does not exist`, 'SandboxMissing', false);
     throw new SandboxError(`sandbox ${id} is no longer controlled by this worker`, 'SandboxLost', false);
+  }
+}
+
+async function rmdirWhenEmpty(dir: string, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || Date.now() > end) return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -183,6 +183,20 @@ export class SandboxCgroup {
     return [...out];
   }
 
+  /**
+   * Removes the cgroups once their last process is reaped (a killed process keeps its cgroup
+   * busy until its parent collects it); gives up after `ms`, leaving an empty cgroup behind.
+   */
+  async removeWhenEmpty(ms = 2_000): Promise<boolean> {
+    const end = Date.now() + ms;
+    for (;;) {
+      this.remove();
+      if (this.dirs.every((d) => !existsSync(d))) return true;
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   remove(): void {
     for (const d of this.dirs) {
       try {
