@@ -115,18 +115,17 @@ export class LocalDriver implements SandboxDriver {
       throw new SandboxError(`cannot prepare sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
     const runner = new SandboxRunner({ layout, hostUid, limits: this.limits, cgroup });
-    const labels = (spec as SandboxSpec & { labels?: Record<string, string> }).labels;
     const meta: SandboxMeta = {
       id: spec.id,
       owner: spec.owner,
       agent: spec.agent,
       createdAt: new Date().toISOString(),
-      ...(labels ? { labels } : {}),
       pid: process.pid,
       controllerPid: process.pid,
       controllerStart: (await startTime(process.pid)) ?? undefined,
       hostUid,
       ...(cgroup ? { cgroups: cgroup.dirs } : {}),
+      labels: spec.labels ?? {},
     };
     try {
       await writeJsonAtomic(paths.meta, meta);
@@ -221,8 +220,8 @@ export class LocalDriver implements SandboxDriver {
         owner: meta?.owner ?? null,
         agent: meta?.agent ?? null,
         createdAt: meta?.createdAt ?? null,
-        ...(meta?.labels ? { labels: meta.labels } : {}),
         alive,
+        labels: meta?.labels ?? {},
       });
     }
     return out;

@@ -8,8 +8,6 @@ export interface SandboxMeta {
   owner: string;
   agent: string;
   createdAt: string;
-  /** Whatever labels the spec carried (kept opaque: naming and labels belong to the callers). */
-  labels?: Record<string, string>;
   /** The worker process that controls it (holds its proxy); `pid` is the same, for older readers. */
   pid: number;
   controllerPid: number;
@@ -19,6 +17,8 @@ export interface SandboxMeta {
   hostUid?: number;
   /** Its cgroup directories, when the host has writable cgroups. */
   cgroups?: string[];
+  /** SandboxSpec.labels (owner, agent, stack): the reaper's proof that the sandbox is its stack's. */
+  labels?: Record<string, string>;
 }
 
 export interface StatePaths {
