@@ -6,7 +6,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
-import { appendFile, cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { omFilesOf } from '../../src/stack/prometheus';
 import { REPO_ROOT } from '../../src/stack/tools';
 import type { runSpecialist } from '../../src/workflows/specialist';
 import type { SpecialistInput } from '../../src/workflows/types';
+import { MAX_WINDOW_HOURS } from '../../src/workflows/window';
 import { dispatchReply, endReply, startAnthropicStandin, type AnthropicStandin } from '../support/anthropic-standin';
 import { SCENARIO_DIR } from '../support/process-stack';
 import { startTestStack, type TestStack } from '../support/worker';
@@ -46,8 +47,8 @@ describe('bad input', () => {
   };
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bh-bad-input-'));
-    brain = await startAnthropicStandin((body, i) => {
-      if (i === 0) {
+    brain = await startAnthropicStandin((body) => {
+      if (body.messages.length === 1) {
         return dispatchReply('Trying a few things.', [
           { agent: 'shell_agent', task: 'cat /etc/shadow' },
           { agent: 'log_agent', task: 'x'.repeat(MAX_TASK_CHARS + 1000) },
@@ -125,6 +126,18 @@ describe('bad input', () => {
       [true, expect.stringContaining(`keep it under ${MAX_TASK_CHARS}`)],
       [false, expect.any(String)],
     ]);
+    expect(await stack.local.list()).toEqual([]);
+  });
+
+  it('a 30-day window ends partial, saying what the limit is', async () => {
+    const scenarioDir = await broken('long-window', async (d) => {
+      const f = path.join(d, 'scenario.yaml');
+      await writeFile(f, (await readFile(f, 'utf8')).replace(/start: .*/, 'start: "2026-02-26T15:00:00Z"'));
+    });
+    const handle = await stack.client.workflow.start('investigateIncident', { taskQueue: stack.taskQueue, workflowId: `incident-long-${Date.now()}`, args: [{ scenarioDir }] });
+    const report = Report.parse(await handle.result());
+    expect(report.status).toBe('partial');
+    expect(report.reasons.join('\n')).toMatch(new RegExp(`30 days\\) is longer than the ${MAX_WINDOW_HOURS} h limit`));
     expect(await stack.local.list()).toEqual([]);
   });
 });
