@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { validateOut } from '../src/cli/validate-out';
 import { loadScenario } from '../src/scenario/load';
 import { MAX_OM_SERIES } from '../src/scenario/openmetrics';
 import { backfill, PROMTOOL_LIMITS } from '../src/stack/prometheus';
@@ -194,5 +195,45 @@ describe('promtool runs only on checked files, with limits', () => {
     const err = await backfill(path.join(d, 'bomb.om'), path.join(d, 'data'), limits).then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/metrics\/bomb\.om: promtool could not load it: (hit its memory limit|stopped by its limits)/);
     await rm(d, { recursive: true, force: true });
+  });
+});
+
+/** Finding 9 (issue 10): --out is checked before anything starts, naming --out, exit 2. */
+describe('--out is validated first', () => {
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), 'bh-out-'));
+    await writeFile(path.join(tmp, 'a-file'), 'keep me\n');
+    await mkdir(path.join(tmp, 'has-dir-report/report.json'), { recursive: true });
+  });
+  const scenario = path.join(REPO_ROOT, 'scenarios/checkout-outage');
+
+  it.each([
+    ['an existing file', () => path.join(tmp, 'a-file'), /exists and is not a directory/],
+    ['a path under a file', () => path.join(tmp, 'a-file/sub'), /is not a directory, so .* cannot be created/],
+    ['the root directory', () => '/', /root directory/],
+    ['/proc', () => '/proc/x', /inside \/proc/],
+    ['/sys', () => '/sys/kernel/x', /inside \/sys/],
+    ['/dev', () => '/dev/null', /inside \/dev/],
+    ['a link to /proc', () => path.join(tmp, 'proc-link/x'), /inside \/proc/],
+    ['the scenario', () => path.join(scenario, 'logs'), /inside the scenario/],
+    ['a report.json that is a directory', () => path.join(tmp, 'has-dir-report'), /report\.json exists and is not a regular file/],
+  ])('%s', async (_name, out, why) => {
+    await symlink('/proc/self', path.join(tmp, 'proc-link')).catch(() => undefined);
+    const t0 = Date.now();
+    const r = await bulkhead(['investigate', '--scenario', scenario, '--out', out()], NOWHERE);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--out: /);
+    expect(r.stderr).toMatch(why);
+    // Refused before connecting anywhere (connecting to NOWHERE takes ~10 s to fail).
+    expect(Date.now() - t0).toBeLessThan(8_000);
+  });
+
+  it('leaves an existing file as it was, and creates nothing for a valid new path', async () => {
+    await expect((await import('node:fs/promises')).readFile(path.join(tmp, 'a-file'), 'utf8')).resolves.toBe('keep me\n');
+    const fresh = path.join(tmp, 'new/deeper');
+    expect(await validateOut(fresh, scenario)).toBe(fresh);
+    await expect((await import('node:fs/promises')).stat(path.join(tmp, 'new'))).rejects.toThrow(/ENOENT/);
+    expect((await (await import('node:fs/promises')).readdir(tmp)).filter((n) => n.startsWith('.bulkhead-probe'))).toEqual([]);
   });
 });

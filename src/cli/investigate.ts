@@ -13,6 +13,7 @@ import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
 import { connectClient } from './client';
 import { progressPrinter } from './progress';
+import { validateOut } from './validate-out';
 
 export interface InvestigateOptions {
   scenario: string;
@@ -87,7 +88,8 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
   if (opts.detach && !config.TEMPORAL_ADDRESS) {
     throw new InputError('--detach', 'needs a stack that outlives this command: run `bulkhead dev` and set TEMPORAL_ADDRESS');
   }
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id));
+  // Checked now, not after the run: an unusable --out must not cost an investigation.
+  const outDir = await validateOut(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id), scenario.dir);
 
   const stack = config.TEMPORAL_ADDRESS
     ? null
