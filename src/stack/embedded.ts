@@ -1,4 +1,4 @@
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { SandboxDriver } from '../sandbox/driver';
 import { setUpReaperSchedule } from '../workers/schedule';
@@ -34,6 +34,7 @@ export interface EmbeddedOptions {
  */
 export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<EmbeddedStack> {
   const log = opts.log ?? (() => undefined);
+  installRuntimeWithoutSignals();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -71,6 +72,20 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
   } catch (e) {
     await stopAll();
     throw e;
+  }
+}
+
+/**
+ * The SDK's Runtime shuts every worker down on SIGINT/SIGTERM by default. In the embedded stack
+ * the command that owns the process handles those signals (src/cli/interrupt.ts): it cancels the
+ * investigation and needs this worker alive to run the cancelled workflows' sandbox deletes.
+ * Installed before createWorker, whose own install then keeps this one.
+ */
+function installRuntimeWithoutSignals(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.BULKHEAD_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'), shutdownSignals: [] });
+  } catch {
+    // Already installed (a second stack in this process, or a test harness): keep it.
   }
 }
 
