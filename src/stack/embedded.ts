@@ -5,6 +5,7 @@ import { setUpReaperSchedule } from '../workers/schedule';
 import { createWorker } from '../workers/worker';
 import { isPortFree } from './ports';
 import { startPrometheus } from './prometheus';
+import { stopScenarioPrometheus } from './scenario-prometheus';
 import { startDevServer } from './temporal';
 
 export interface EmbeddedStack {
@@ -64,6 +65,8 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await close();
+      // Per-scenario Prometheus servers the worker started (when no PROMETHEUS_URL was given).
+      await stopScenarioPrometheus();
     });
     log(`worker polling task queue ${config.BULKHEAD_TASK_QUEUE} (sandbox driver: ${driver.kind})`);
     for (const l of driver.limitations) log(`sandbox driver ${driver.kind} limitation: ${l}`);
