@@ -32,7 +32,8 @@ const CONFIG = 'global:\n  scrape_interval: 1m\nscrape_configs: []\n';
 
 /** DIR/metrics/*.om of a scenario, sorted and checked (regular files inside it); empty when none. */
 export async function omFilesOf(scenarioDir: string): Promise<string[]> {
-  const root = await scenarioRoot(scenarioDir);
+  const root = await scenarioRoot(scenarioDir).catch(() => null);
+  if (!root) return [];
   return (await checkedFiles(root, 'metrics', ['.om'], MAX_OM_FILE_BYTES)).map((f) => f.path);
 }
 
