@@ -85,7 +85,7 @@ describe('cancel and terminate', () => {
     await temporal('workflow', 'terminate', '--workflow-id', ids[1]!, '--reason', 'fault test');
     const orphansB = await sandboxesOf(ids[1]!);
     expect(orphansB).toHaveLength(2);
-    const r = await reapOrphans(stack.local, stack.client, 0);
+    const r = await reapOrphans(stack.local, stack.client, 0, stack.stackId);
     expect(r.deleted.sort()).toEqual(orphansB.sort());
     expect(r.kept.sort()).toEqual(liveSandboxes);
     expect(await left()).toEqual(liveSandboxes);
@@ -233,7 +233,7 @@ describe('signals to the CLI', () => {
     const tree = await descendants(cli.child.pid!);
     process.kill(-cli.child.pid!, sig);
     expect(await cli.exited, cli.out()).toBe(expected);
-    expect(cli.out()).toMatch(/sandbox bh-cli-\w+-0 deleted/);
+    expect(cli.out()).toMatch(/sandbox bh-c-[\w-]+ deleted/);
     expect(await local.list()).toEqual([]);
     await until(async () => tree.filter(alive).length === 0, 15_000, 'sandbox processes gone');
   }, 120_000);
