@@ -62,6 +62,7 @@ function outcomeOf(out: SpecialistOutput) {
     const headline = {
       onset: e.onset,
       suspectedChange: e.suspectedChange,
+      culprit: e.culprit,
       changes: e.changes.slice(0, 5),
       topErrors: e.topErrors.slice(0, 5),
       anomalies: e.anomalies.slice(0, 6).map(({ name, onset, before, after, unit }) => ({ name, onset, before, after, unit })),
