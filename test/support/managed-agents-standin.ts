@@ -127,7 +127,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   };
 
   function emit(s: Session, ev: Record<string, unknown>): void {
-    const full = { id: id('sevt'), processed_at: now(), ...ev };
+    const full: Record<string, unknown> = { id: id('sevt'), processed_at: now(), ...ev };
     s.events.push(full);
     // SSE: every message carries an `event:` name (core/streaming.ts skips nameless ones).
     for (const res of s.streams) res.write(`event: ${String(full.type)}\ndata: ${JSON.stringify(full)}\n\n`);

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     baseURL,
     // Inside the sandbox the proxy is the only way out; Node's fetch ignores HTTPS_PROXY.
     fetch: undiciFetch as unknown as typeof fetch,
-    ...(proxy ? { fetchOptions: { dispatcher: new ProxyAgent({ uri: proxy }) } as RequestInit } : {}),
+    // undici's fetch reads `dispatcher` from the init; the SDK passes fetchOptions through.
+    ...(proxy ? { fetchOptions: { dispatcher: new ProxyAgent({ uri: proxy }) } as object } : {}),
   });
   const ctrl = new AbortController();
   // SIGTERM: stop taking calls; SessionToolRunner drains the one in flight (up to 30 s).
