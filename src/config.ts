@@ -40,6 +40,14 @@ export const ConfigSchema = z.object({
   BULKHEAD_SESSION_SCENARIO: z.string().min(1).optional(),
   BULKHEAD_LOGS_DIR: z.string().min(1).optional(),
   BULKHEAD_RUNBOOKS_DIR: z.string().min(1).optional(),
+  /** `bulkhead agents-worker`: the self-hosted environment it polls (its key is read separately). */
+  ANTHROPIC_ENVIRONMENT_ID: z.string().min(1).optional(),
+  /** Where a session sandbox reaches its dispatch endpoint: loopback for the local driver. */
+  BULKHEAD_DISPATCH_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long one `dispatch` call waits for its specialist before handing back a handle (< 120 s cut). */
+  BULKHEAD_DISPATCH_WAIT_MS: z.coerce.number().int().positive().max(100_000).default(85_000),
+  /** The session runner ends after its brain has been idle this long (SessionToolRunner maxIdleMs). */
+  BULKHEAD_SESSION_MAX_IDLE_MS: z.coerce.number().int().positive().default(60_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

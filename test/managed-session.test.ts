@@ -1,132 +1,87 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { replayHistories } from '../src/workers/replay';
-import { specialistProgressQuery } from '../src/workflows/progress';
-import { FAKE_ANT, type Shim, startShim } from './support/shim';
-import { withStubAgents } from './support/stub-agents';
-import { startTestStack, type TestStack } from './support/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentsRig, agentsRig, historyText, type WorkerProc } from './support/agents';
+import { type Standin, startStandin } from './support/managed-agents-standin';
 import { until } from './support/until';
 
-// The specialists' runner is stubbed inside the real sandboxes (see stub-agents), so no bundle
-// of the real agents is needed here.
-vi.mock('../src/agents/bundle', () => ({
-  buildAgentBundle: async () => {
-    const f = path.join(await mkdtemp(path.join(tmpdir(), 'bh-stub-agent-')), 'agent.mjs');
-    await writeFile(f, '// stub\n');
-    return f;
-  },
-}));
+const PARALLEL =
+  'dispatch metrics_agent "p99 latency of checkout-service" & dispatch log_agent "top errors since 14:28" & dispatch runbook_agent "past incidents like pool exhaustion" & wait';
+// What the brain's bash can see of the environment key: its variable, any process's environ,
+// files under the usual places. The key itself is not in the command (it would be in the script).
+const KEY_PROBE = 'echo "key:${ANTHROPIC_ENVIRONMENT_KEY:-unset}"; grep -l "sk-ant-oat01" /proc/[0-9]*/environ $HOME/* /tmp/* 2>/dev/null | head -3; ls ../run; echo END';
 
-describe('managedSession: the ant worker shim, dispatch and cleanup', () => {
-  let stack: TestStack;
-  let stateDir: string;
-  const secrets = new Map<string, string>();
+describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
+  let api: Standin;
+  let rig: AgentsRig;
+  let worker: WorkerProc;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(path.join(tmpdir(), 'bh-test-state-'));
-    stack = await startTestStack({
-      // The stubbed metrics agent never queries it, but its policy requires a Prometheus target.
-      env: { BULKHEAD_STATE_DIR: stateDir, BULKHEAD_ANT_BIN: FAKE_ANT, PROMETHEUS_URL: 'http://127.0.0.1:9' },
-      wrapDriver: (d) => withStubAgents(d),
-    });
+    api = await startStandin();
+    rig = await agentsRig(api);
+    worker = rig.startWorker();
   });
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await rig?.close();
+    await api?.close();
+  });
 
-  function shim(sessionId: string, metadata: Record<string, string>): Shim {
-    const sh = startShim({ sessionId, metadata, temporalAddress: stack.config.TEMPORAL_ADDRESS!, taskQueue: stack.taskQueue, stateDir });
-    secrets.set(sessionId, sh.environmentKey);
-    return sh;
-  }
-
-  async function childIds(parent: string): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const wf of stack.client.workflow.list({ query: `WorkflowType = "runSpecialist" AND WorkflowId STARTS_WITH "${parent}/"` })) {
-      ids.push(wf.workflowId);
-    }
-    return ids.sort();
-  }
-
-  it('runs ant in a session sandbox, answers three parallel dispatches and one more, and cleans up', async () => {
-    const sessionId = `sesn_ok_${Date.now()}`;
-    const sh = shim(sessionId, { forbidden: stack.config.TEMPORAL_ADDRESS! });
-    const { code } = await sh.exit;
-    expect(code, sh.output()).toBe(0);
-
-    const handle = stack.client.workflow.getHandle(`session-${sessionId}`);
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
-    const out = await handle.result();
-    expect(out.sandbox.deleted).toBe(true);
+  it('serves a session: three specialists in one command, then one more; results on the right tool_use ids; everything cleaned up', async () => {
+    const { workId, sessionId } = api.addSession([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"']);
+    const wfId = `work-${workId}`;
+    await until(async () => api.work(workId).state === 'stopped', 240_000, `work stopped (worker output: ${worker.output()})`);
+    const out = await rig.client.workflow.getHandle(wfId).result();
+    expect(out).toMatchObject({ workId, sessionId, end: 'runner_done', stopped: true, sandbox: { deleted: true } });
     expect(out.dispatches.map((d: { agent: string }) => d.agent).sort()).toEqual(['log_agent', 'log_agent', 'metrics_agent', 'runbook_agent']);
-    expect(out.dispatches.every((d: { ok: boolean }) => d.ok)).toBe(true);
 
-    // Each dispatch ran as a runSpecialist child named after the session, and its summary (what
-    // dispatch printed) was redacted on the worker's side.
-    const ids = await childIds(handle.workflowId);
-    expect(ids).toEqual(['log_agent-1', 'log_agent-2', 'metrics_agent-1', 'runbook_agent-1'].map((s) => `${handle.workflowId}/${s}`));
-    for (const id of ids) {
-      const r = await stack.client.workflow.getHandle(id).result();
-      expect(r.status).toBe('completed');
-      expect(r.result.summary).not.toContain('alice@example.com');
-      expect(r.sandbox.deleted).toBe(true);
+    const calls = api.calls(sessionId);
+    expect(calls.map((c) => c.command)).toEqual([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"']);
+    // Every result was posted on its own tool_use id (the stand-in refuses any other), in time.
+    expect(calls.every((c) => c.answeredAt !== null)).toBe(true);
+    expect(api.late()).toEqual([]);
+    const [par, last, probe, bad] = calls;
+    for (const [agent, task] of [
+      ['metrics_agent', 'p99 latency of checkout-service'],
+      ['log_agent', 'top errors since 14:28'],
+      ['runbook_agent', 'past incidents like pool exhaustion'],
+    ]) {
+      expect(par!.text).toContain(`${agent} looked at: ${task}`);
     }
-    // The three parallel dispatches ran as overlapping children, not one after another.
+    expect(par!.isError).toBe(false);
+    expect(last!.text).toContain('log_agent looked at: NullPointerException counts');
+    // Summaries are redacted on the worker's side before they reach the brain.
+    expect(par!.text! + last!.text!).not.toContain('alice@example.com');
+    expect(bad!.isError).toBe(true);
+    expect(bad!.text).toContain('unknown agent');
+    // The environment key is nowhere the brain's bash can look; the work secret file is gone.
+    // (run/ holds only the runner's pid: the secret file was read once and removed.)
+    expect(probe!.text).toBe('key:unset\nrunner.pid\nEND\n');
+    for (const c of calls) expect(c.text).not.toContain(api.environmentKey);
+
+    // The three dispatches of one command ran as overlapping children.
     const spans = await Promise.all(
       ['metrics_agent-1', 'log_agent-1', 'runbook_agent-1'].map(async (s) => {
-        const d = await stack.client.workflow.getHandle(`${handle.workflowId}/${s}`).describe();
+        const d = await rig.client.workflow.getHandle(`${wfId}/${s}`).describe();
         return [d.startTime.getTime(), d.closeTime!.getTime()] as const;
       }),
     );
     expect(Math.max(...spans.map((x) => x[0]))).toBeLessThan(Math.min(...spans.map((x) => x[1])));
-    expect(await stack.local.list()).toEqual([]);
-    expect(await readdir(path.join(stateDir, 'sessions'))).toEqual([]);
-  });
 
-  it('keeps the environment key out of every history it produced', async () => {
-    const [sessionId, key] = [...secrets.entries()][0]!;
-    const parent = `session-${sessionId}`;
-    for (const id of [parent, ...(await childIds(parent))]) {
-      // Payload bytes as text, so the search sees inputs, results and Update arguments.
-      const text = JSON.stringify(await stack.client.workflow.getHandle(id).fetchHistory(), (_k, v) =>
-        v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
-      );
-      expect(text).toContain(sessionId);
-      expect(text).not.toContain(key);
+    // Lease: acked with the environment key, then heartbeats and the stop with the sessions token.
+    const w = api.work(workId);
+    expect(w.acked).toBe(1);
+    expect(w.heartbeats).toBeGreaterThanOrEqual(1);
+    expect(w.stops).toEqual([{ force: true, auth: 'session' }]);
+    const envKeyUses = new Set(api.log.filter((l) => l.auth === 'env').map((l) => l.path.split('/').pop()));
+    expect([...envKeyUses].sort()).toEqual(['ack', 'poll', 'stats']);
+
+    expect(await rig.local.list()).toEqual([]);
+    expect(await readdir(path.join(rig.stateDir, 'work'))).toEqual([]);
+    for (const id of [wfId, `agents-poll-${api.environmentId}`, ...['metrics_agent-1', 'log_agent-1', 'log_agent-2', 'runbook_agent-1'].map((s) => `${wfId}/${s}`)]) {
+      const text = await historyText(rig.client, id);
+      expect(text).not.toContain(api.environmentKey);
+      expect(text).not.toContain(w.sessionsToken);
+      expect(text).not.toContain(w.secret);
     }
-  });
-
-  it('replays the session it just ran deterministically (what `bulkhead replay ID` does)', async () => {
-    const [sessionId] = [...secrets.keys()];
-    const workflowId = `session-${sessionId}`;
-    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-    expect(await replayHistories([{ workflowId, history }])).toEqual([{ workflowId, error: null, nondeterministic: false }]);
-  });
-
-  it('on SIGTERM mid-dispatch cancels the session within the grace period and deletes every sandbox', async () => {
-    const sessionId = `sesn_term_${Date.now()}`;
-    const sh = shim(sessionId, { mode: 'hang' });
-    const childId = `session-${sessionId}/log_agent-1`;
-    await until(async () => {
-      const p = await stack.client.workflow.getHandle(childId).query(specialistProgressQuery).catch(() => null);
-      return p?.step === 'run';
-    });
-    expect((await stack.local.list()).length).toBe(2);
-    // A poller that restarts runs the shim again for the same session: it joins, starts nothing.
-    const again = shim(sessionId, { mode: 'hang' });
-    const runId = (await stack.client.workflow.getHandle(`session-${sessionId}`).describe()).runId;
-    await until(async () => again.output().includes(`(run ${runId})`), 30_000);
-    expect((await stack.local.list()).length).toBe(2);
-    const t0 = Date.now();
-    sh.kill('SIGTERM');
-    const { code } = await sh.exit;
-    expect(Date.now() - t0).toBeLessThan(30_000);
-    expect(code, sh.output()).toBe(0);
-    expect((await stack.client.workflow.getHandle(`session-${sessionId}`).describe()).status.name).toBe('CANCELLED');
-    expect((await stack.client.workflow.getHandle(childId).describe()).status.name).toBe('CANCELLED');
-    expect(await stack.local.list()).toEqual([]);
-    // The joined shim sees the session end too (cancelled by the other one) and exits.
-    expect((await again.exit).code).toBe(1);
-    expect(await readdir(path.join(stateDir, 'sessions'))).toEqual([]);
   });
 });

@@ -229,6 +229,13 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
         w.pollCount++;
         return done(send(res, 200, workJson(w, true)));
       }
+      if ((m = /^\/v1\/environments\/([^/]+)\/work\/stats$/.exec(u.pathname)) && req.method === 'GET') {
+        if (m[1] !== environmentId) return done(error(res, 404, 'not_found_error', 'environment not found'));
+        if (entry.auth !== 'env') return done(error(res, 403, 'permission_error', 'stats needs the environment key'));
+        // work.ts BetaSelfHostedWorkQueueStats.
+        const queued = [...works.values()].filter((w) => w.state === 'queued');
+        return done(send(res, 200, { type: 'work_queue_stats', depth: queued.length, pending: queued.length, oldest_queued_at: null, workers_polling: null }));
+      }
       const wm = /^\/v1\/environments\/([^/]+)\/work\/([^/]+)\/(ack|heartbeat|stop)$/.exec(u.pathname);
       if (wm && req.method === 'POST') {
         const w = works.get(wm[2]!);
