@@ -183,12 +183,14 @@ export function createSessionActivities(deps: SessionActivityDeps) {
             if (hardKill.signal.aborted) return null;
             throw e;
           });
-        if (stopping) return { end };
-        if (!res) return { end };
+        // Cancelled: the runner had its grace; report the cancellation itself, not a result.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if (stopping || !res) return { end };
         if (res.timedOut) throw ApplicationFailure.nonRetryable(`session runner timed out after ${policyFile.limits.run_timeout_seconds} s`, 'SessionTimeout');
         if (res.exitCode !== 0) throw ApplicationFailure.retryable(`session runner exited ${res.exitCode}: ${tail(res.stderr)}`, 'SessionAgentFailed');
         return { end: 'runner_done' };
       } catch (e) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw e instanceof ApplicationFailure ? e : asFailure(e);
       } finally {
         ctx.cancellationSignal.removeEventListener('abort', onCancel);

@@ -2,6 +2,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -133,6 +134,9 @@ export async function managedSession(input: SessionInput): Promise<SessionOutput
     context.catch(() => undefined);
     await context;
     end = (await runSessionAgent({ ...ref, id: sandboxId, sessionId: input.sessionId, workflowId: info.workflowId })).end;
+    // The runner may finish on its own while a cancellation is still on its way to the activity
+    // (cancelled dispatches end the brain's turn): the session was cancelled all the same.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('session cancelled');
   } finally {
     closing = true;
     // Children first (closing the parent would terminate them before they delete their

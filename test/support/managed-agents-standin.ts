@@ -72,7 +72,7 @@ export interface Standin {
   environmentId: string;
   environmentKey: string;
   /** Creates a session with a scripted brain and queues its work item; returns the work id. */
-  addSession(script: string[], sessionId?: string): { sessionId: string; workId: string };
+  addSession(script: string[], sessionId?: string, workId?: string): { sessionId: string; workId: string };
   work(workId: string): StandinWork;
   calls(sessionId: string): ToolCallRecord[];
   events(sessionId: string): Record<string, unknown>[];
@@ -334,8 +334,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     environmentId,
     environmentKey,
     log,
-    addSession(script, sessionId = id('sesn')) {
-      const workId = id('work');
+    addSession(script, sessionId = id('sesn'), workId = id('work')) {
       const sessionsToken = `sk-ant-req-${randomBytes(24).toString('hex')}`;
       tokens.set(sessionsToken, sessionId);
       // The sheet: secret = base64url JSON {sessions_token, api_base_url?}, no padding.
