@@ -85,3 +85,103 @@ describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
     }
   });
 });
+
+/** Executions of one workflow id (a duplicate session would be a second one). */
+async function executions(rig: AgentsRig, workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of rig.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) n++;
+  return n;
+}
+
+async function childIds(rig: AgentsRig, parent: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of rig.client.workflow.list({ query: `WorkflowType = "runSpecialist" AND WorkflowId STARTS_WITH "${parent}/"` })) ids.push(wf.workflowId);
+  return ids.sort();
+}
+
+/** The attempt that finished the session runner: 2 or more when a worker died in the middle. */
+async function runnerAttempt(rig: AgentsRig, workflowId: string): Promise<number> {
+  const h = await rig.client.workflow.getHandle(workflowId).fetchHistory();
+  const events = h.events ?? [];
+  const i = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runSessionAgent');
+  const started = events.find((e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.scheduledEventId) === Number(events[i]!.eventId));
+  return started?.activityTaskStartedEventAttributes?.attempt ?? 0;
+}
+
+/** How many times a specialist's agent was started in a sandbox (its runAgent activities). */
+async function agentRuns(rig: AgentsRig, workflowId: string): Promise<number> {
+  const h = await rig.client.workflow.getHandle(workflowId).fetchHistory();
+  return (h.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAgent').length;
+}
+
+describe('SIGKILL of agents-worker: the session completes once, nothing re-run, nothing left behind', () => {
+  let api: Standin;
+  let rig: AgentsRig;
+
+  beforeAll(async () => {
+    api = await startStandin();
+    rig = await agentsRig(api);
+  });
+  afterAll(async () => {
+    await rig?.close();
+    await api?.close();
+  });
+
+  /** Kills a worker when `when` holds, then lets a fresh one finish the session. */
+  async function killAndResume(script: string[], when: (workId: string, sessionId: string) => Promise<boolean> | boolean, before?: () => void) {
+    before?.();
+    const first = rig.startWorker();
+    const { workId, sessionId } = api.addSession(script);
+    await until(() => when(workId, sessionId), 180_000, `kill point (worker output: ${first.output()})`);
+    const killedAt = Date.now();
+    first.proc.kill('SIGKILL');
+    await first.exit;
+    api.holdAcks = false;
+    const second = rig.startWorker();
+    await until(() => api.work(workId).state === 'stopped', 300_000, `work stopped (second worker: ${second.output()})`);
+    console.log(`resumed and finished ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
+    const wfId = `work-${workId}`;
+    const out = await rig.client.workflow.getHandle(wfId).result();
+    second.proc.kill('SIGTERM');
+    await second.exit;
+    expect(await executions(rig, wfId)).toBe(1);
+    expect(out).toMatchObject({ end: 'runner_done', stopped: true, sandbox: { deleted: true } });
+    const calls = api.calls(sessionId);
+    expect(calls.map((c) => c.command)).toEqual(script);
+    expect(calls.every((c) => c.answeredAt !== null && c.isError === false)).toBe(true);
+    await until(async () => (await rig.local.list()).length === 0, 60_000, 'every sandbox deleted');
+    return { workId, sessionId, wfId, calls };
+  }
+
+  it('before the ack: the queue redelivers the item and the same workflow acks it once', async () => {
+    const { workId } = await killAndResume(
+      ['dispatch log_agent "top errors since 14:28"'],
+      (w) => api.log.some((l) => l.path.endsWith(`/work/${w}/ack`)),
+      () => (api.holdAcks = true),
+    );
+    expect(api.work(workId).acked).toBe(1);
+    expect(api.work(workId).pollCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it('after the ack: the workflow resumes the lease and the session on the next worker', async () => {
+    const { workId, calls, wfId } = await killAndResume(['sleep 2; echo first', 'dispatch runbook_agent "past incidents like pool exhaustion"'], (w, s) => api.work(w).state === 'active' && api.log.some((l) => l.path === `/v1/sessions/${s}/events/stream`));
+    expect(api.work(workId).acked).toBe(1);
+    expect(calls[0]!.text).toBe('first\n');
+    expect(await runnerAttempt(rig, wfId)).toBeGreaterThanOrEqual(2);
+    expect(calls[1]!.text).toContain('runbook_agent looked at: past incidents like pool exhaustion');
+  });
+
+  it('mid-dispatch: the re-delivered tool call joins its specialists; a finished one is not re-run', async () => {
+    const both = 'dispatch metrics_agent "SLOW p99 latency" & dispatch log_agent "SLOW error counts" & wait';
+    const { wfId, calls } = await killAndResume(['dispatch log_agent "first look"', both], async (_w, s) => {
+      if (api.calls(s).length < 2) return false;
+      const d = await rig.client.workflow.getHandle(`work-${_w}/metrics_agent-1`).describe().catch(() => null);
+      return d?.status.name === 'RUNNING';
+    });
+    expect(await childIds(rig, wfId)).toEqual(['log_agent-1', 'log_agent-2', 'metrics_agent-1'].map((s) => `${wfId}/${s}`));
+    expect(await agentRuns(rig, `${wfId}/log_agent-1`)).toBe(1);
+    expect(await runnerAttempt(rig, wfId)).toBeGreaterThanOrEqual(2);
+    expect(calls[1]!.text).toContain('metrics_agent looked at: SLOW p99 latency');
+    expect(calls[1]!.text).toContain('log_agent looked at: SLOW error counts');
+  });
+});

@@ -10,7 +10,6 @@ import { REPO_ROOT } from '../../src/stack/tools';
 import type { Standin } from './managed-agents-standin';
 
 const CHILD = path.join(REPO_ROOT, 'test/support/agents-worker-child.ts');
-const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
 
 /** One Managed Agents deployment under test: its dirs, queue, Temporal client, worker processes. */
 export interface AgentsRig {
@@ -65,7 +64,9 @@ export async function agentsRig(api: Standin, extraEnv: Record<string, string> =
     local: new LocalDriver({ root: sandboxRoot }),
     env,
     startWorker() {
-      const proc = spawn(TSX, [CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // node itself (tsx as a loader, not the tsx CLI, which would be a parent process): a
+      // SIGKILL must hit the worker, not a wrapper that leaves it running.
+      const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
       procs.push(proc);
       let out = '';
       proc.stdout!.on('data', (c) => (out += c));

@@ -82,6 +82,8 @@ export interface Standin {
   stealLease(workId: string): void;
   /** Every request seen: method, path, which credential, and what was refused. */
   log: { method: string; path: string; auth: 'env' | 'session' | 'none'; status: number }[];
+  /** While true, ack requests are received but never applied nor answered (a worker dying mid-ack). */
+  holdAcks: boolean;
   /** Tool results that arrived after the cut. */
   late(): ToolCallRecord[];
   close(): Promise<void>;
@@ -244,6 +246,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
         if (entry.auth === 'session' && tokenSession !== w.sessionId) return done(error(res, 403, 'permission_error', 'token is for another session'));
         expire(w);
         if (wm[3] === 'ack') {
+          if (standin.holdAcks) return done(-1);
           if (entry.auth !== 'env') return done(error(res, 403, 'permission_error', 'ack needs the environment key'));
           if (w.state === 'stopped') return done(error(res, 409, 'invalid_request_error', 'work is stopped'));
           // queued -> starting (the sheet, "Leases").
@@ -329,7 +332,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const standin: Standin = {
+    holdAcks: false,
     url,
     environmentId,
     environmentKey,
@@ -379,4 +383,5 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
         server.closeAllConnections();
       }),
   };
+  return standin;
 }
