@@ -185,3 +185,39 @@ describe('SIGKILL of agents-worker: the session completes once, nothing re-run, 
     expect(calls[1]!.text).toContain('log_agent looked at: SLOW error counts');
   });
 });
+
+describe('dispatch under the 120 s cut of a tool call', () => {
+  let api: Standin;
+  let rig: AgentsRig;
+  let worker: WorkerProc;
+
+  beforeAll(async () => {
+    api = await startStandin();
+    // The wait before a handle is 85 s in production; 1.5 s here against a 6 s specialist.
+    rig = await agentsRig(api, { BULKHEAD_DISPATCH_WAIT_MS: '1500' });
+    worker = rig.startWorker();
+  });
+  afterAll(async () => {
+    await rig?.close();
+    await api?.close();
+  });
+
+  it('hands back a handle when the specialist outlasts the wait; `dispatch --wait HANDLE` collects the summary', async () => {
+    const { workId, sessionId } = api.addSession([
+      'dispatch log_agent "SLOW error counts"; echo "exit=$?"',
+      // The brain reads the handle off the previous result, as it would.
+      (prev) => `until dispatch --wait ${/PENDING (\S+)/.exec(prev ?? '')?.[1] ?? 'missing'}; [ $? -ne 75 ]; do :; done`,
+      'dispatch --wait d-not-a-handle-of-ours; echo "exit=$?"',
+    ]);
+    await until(() => api.work(workId).state === 'stopped', 240_000, `work stopped (worker output: ${worker.output()})`);
+    const [first, second, third] = api.calls(sessionId);
+    expect(first!.text).toMatch(/^PENDING d-\S+\nlog_agent is still running; continue with: dispatch --wait d-\S+\nexit=75\n$/);
+    expect(second!.isError).toBe(false);
+    expect(second!.text).toContain('log_agent looked at: SLOW error counts');
+    // One specialist for the two calls: the wait joined it, it did not start another.
+    const out = await rig.client.workflow.getHandle(`work-${workId}`).result();
+    expect(out.dispatches).toEqual([{ workflowId: `work-${workId}/log_agent-1`, agent: 'log_agent', ok: true }]);
+    expect(third!.text).toMatch(/exit=1\n$/);
+    expect(await rig.local.list()).toEqual([]);
+  });
+});

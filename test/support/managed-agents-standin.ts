@@ -49,10 +49,13 @@ export interface StandinWork {
   heartbeats: number;
 }
 
+/** A scripted brain turn: a bash command, or one written from the previous tool result. */
+export type ScriptStep = string | ((previous: string | null) => string);
+
 interface Session {
   id: string;
   status: 'idle' | 'running' | 'rescheduling' | 'terminated';
-  script: string[];
+  script: ScriptStep[];
   next: number;
   events: Record<string, unknown>[];
   calls: ToolCallRecord[];
@@ -72,7 +75,7 @@ export interface Standin {
   environmentId: string;
   environmentKey: string;
   /** Creates a session with a scripted brain and queues its work item; returns the work id. */
-  addSession(script: string[], sessionId?: string, workId?: string): { sessionId: string; workId: string };
+  addSession(script: ScriptStep[], sessionId?: string, workId?: string): { sessionId: string; workId: string };
   work(workId: string): StandinWork;
   calls(sessionId: string): ToolCallRecord[];
   events(sessionId: string): Record<string, unknown>[];
@@ -138,7 +141,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   /** The scripted brain's next turn: one bash tool call, or the end of its turn. */
   function nextTurn(s: Session): void {
     if (s.next < s.script.length) {
-      const command = s.script[s.next++]!;
+      const step = s.script[s.next++]!;
+      const command = typeof step === 'string' ? step : step(s.calls.at(-1)?.text ?? null);
       s.status = 'running';
       emit(s, { type: 'session.status_running' });
       const toolUseId = id('sevt');
