@@ -93,6 +93,30 @@ if ! temporal_ok; then
   temporal_ok || die "$TOOLS_BIN/temporal was built but is not v$TEMPORAL_CLI_VERSION"
 fi
 
+# --- Helm (renders deploy/helm/bulkhead in test/helm.test.ts) --------------------------------------
+# Built from source through the Go module proxy, like the Temporal CLI (~2 minutes once); the
+# version is read from the module build info, since a plain `go install` stamps no version.
+HELM_VERSION=3.22.0
+helm_ok() {
+  local bin="$TOOLS_BIN/helm" info
+  [[ -x $bin ]] || return 1
+  if command -v go >/dev/null; then
+    info=$(go version -m "$bin" 2>/dev/null) || return 1
+    grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+v${HELM_VERSION}[[:space:]]" <<<"$info"
+  else
+    grep -qaF $'mod\thelm.sh/helm/v3\tv'"$HELM_VERSION" "$bin"
+  fi
+}
+if ! helm_ok; then
+  command -v go >/dev/null \
+    || die "helm is missing ($TOOLS_BIN/helm) and building it needs Go >= 1.23: install Go, then rerun npm run setup"
+  say "building helm v$HELM_VERSION into .tools/bin (takes about 2 minutes)"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" go install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" \
+    || die "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION failed: Go needs access to proxy.golang.org (or GOPROXY)"
+  helm_ok || die "$TOOLS_BIN/helm was built but is not v$HELM_VERSION"
+fi
+
 # --- tsx ------------------------------------------------------------------------
 # The CLI runs TypeScript through tsx; checking the file is enough and costs no Node start-up.
 [[ -x node_modules/.bin/tsx ]] || die "node_modules/.bin/tsx is missing: run npm ci"

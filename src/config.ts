@@ -42,12 +42,33 @@ export const ConfigSchema = z.object({
   BULKHEAD_RUNBOOKS_DIR: z.string().min(1).optional(),
   /** `bulkhead agents-worker`: the self-hosted environment it polls (its key is read separately). */
   ANTHROPIC_ENVIRONMENT_ID: z.string().min(1).optional(),
-  /** Where a session sandbox reaches its dispatch endpoint: loopback for the local driver. */
-  BULKHEAD_DISPATCH_HOST: z.string().min(1).default('127.0.0.1'),
   /** How long one `dispatch` call waits for its specialist before handing back a handle (< 120 s cut). */
   BULKHEAD_DISPATCH_WAIT_MS: z.coerce.number().int().positive().max(100_000).default(85_000),
   /** The session runner ends after its brain has been idle this long (SessionToolRunner maxIdleMs). */
   BULKHEAD_SESSION_MAX_IDLE_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * This stack's identity on its sandboxes (src/sandbox/labels.ts): default derived from the
+   * Temporal address and namespace. Set it when workers of one stack reach Temporal by different
+   * addresses. A label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends.
+   */
+  BULKHEAD_STACK: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends').optional(),
+  /**
+   * A host (name or address) sandboxes can reach this worker at, for endpoints the worker serves
+   * to its sandboxes (the ant-mode dispatch endpoint). OpenShell's proxy refuses loopback, so under
+   * BULKHEAD_SANDBOX=openshell it must be routable (a Service name or pod address); default 127.0.0.1.
+   */
+  BULKHEAD_DISPATCH_HOST: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
+  // Temporal beyond a dev server (src/stack/temporal-security.ts): TLS, mTLS files, API key.
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  // OpenShell driver settings (src/sandbox/openshell.ts): the CLI, the sandbox image, landlock.
+  BULKHEAD_OPENSHELL_BIN: z.string().min(1).optional(),
+  BULKHEAD_OPENSHELL_IMAGE: z.string().min(1).optional(),
+  BULKHEAD_OPENSHELL_LANDLOCK: z.enum(['best_effort', 'hard_requirement']).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -141,7 +141,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         const policyFile = await loadPolicy('session', deps.policyDir);
         if (policyFile.filesystem.read_only.length) throw new PolicyError('session policy: filesystem.read_only: a session sandbox mounts no data');
         await driver.create({ id: a.id, agent: 'session', owner: a.workflowId, readOnly: [] });
-        endpoint = await startDispatchEndpoint(deps.client, a.workflowId, { host: config.BULKHEAD_DISPATCH_HOST, waitMs: config.BULKHEAD_DISPATCH_WAIT_MS });
+        endpoint = await startDispatchEndpoint(deps.client, a.workflowId, { host: config.BULKHEAD_DISPATCH_HOST ?? '127.0.0.1', waitMs: config.BULKHEAD_DISPATCH_WAIT_MS });
         const policy = resolvePolicy(policyFile, 'run', { anthropic: baseURL, dispatch: endpoint.url }, {});
         dispatchBundle ??= buildDispatchBundle();
         runnerBundle ??= buildRunnerBundle();

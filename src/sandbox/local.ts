@@ -78,6 +78,7 @@ export class LocalDriver implements SandboxDriver {
       pid: session.pid,
       pgid: session.pid,
       controllerPid: process.pid,
+      labels: spec.labels ?? {},
     };
     this.live.set(spec.id, { session, paths, fs, readOnly });
     try {
@@ -154,6 +155,7 @@ export class LocalDriver implements SandboxDriver {
         agent: meta?.agent ?? null,
         createdAt: meta?.createdAt ?? null,
         alive,
+        labels: meta?.labels ?? {},
       });
     }
     return out;

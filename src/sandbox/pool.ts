@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { AgentName } from '../schemas/agent';
 import type { ResolvedPolicy, SandboxRole } from '../schemas/policy';
+import { AGENT_KIND } from '../workflows/ids';
 import type { Denial, ExecOptions, ExecResult, SandboxDriver, SandboxInfo, SandboxSpec } from './driver';
 
 /**
  * Pool stock is named apart from workflow sandboxes (whose names match workflows/ids.ts baseOf),
- * so a reaper in another process can tell stock, owned by a live worker, from an orphan.
+ * so a reaper in another process can tell stock, owned by a live worker, from an orphan:
+ * `bh-p<k>-<12 random base-36>`, 18 characters, within OpenShell's 19 (see workflows/ids.ts).
  */
-export const POOL_PREFIX = 'bh-pool-';
-export const isPoolId = (id: string) => id.startsWith(POOL_PREFIX);
+export const POOL_PREFIX = 'bh-p';
+const POOL_ID = /^bh-p[a-z]-[0-9a-z]{12}$/;
+export const isPoolId = (id: string) => POOL_ID.test(id);
+export function poolId(agent: SandboxRole): string {
+  const kind = agent in AGENT_KIND ? AGENT_KIND[agent as AgentName] : 'x';
+  const n = BigInt(`0x${randomBytes(8).toString('hex')}`) % 36n ** 12n;
+  return `${POOL_PREFIX}${kind}-${n.toString(36).padStart(12, '0')}`;
+}
 
 /** Installs the agent into a fresh sandbox (the worker passes its installAgent activity body). */
 export type Installer = (id: string, agent: SandboxRole) => Promise<void>;
@@ -49,7 +58,6 @@ interface Key {
 
 // Only the specialists: the session sandbox has its own policy and install.
 const POOLED = new Set<SandboxRole>(['metrics_agent', 'log_agent', 'runbook_agent']);
-const SHORT: Partial<Record<SandboxRole, string>> = { metrics_agent: 'metrics', log_agent: 'logs', runbook_agent: 'runbooks' };
 const keyName = (agent: SandboxRole, mounts: string[]) => `${agent}\0${mounts.join('\0')}`;
 
 /**
@@ -260,7 +268,7 @@ export class WarmPool implements SandboxDriver {
   }
 
   private async fill(key: Key): Promise<void> {
-    const id = `${POOL_PREFIX}${SHORT[key.agent] ?? 'sb'}-${randomBytes(4).toString('hex')}`;
+    const id = poolId(key.agent);
     key.filling++;
     this.stock.add(id);
     try {

@@ -80,7 +80,7 @@ describe('cancel and terminate', () => {
     await temporal('workflow', 'terminate', '--workflow-id', ids[1]!, '--reason', 'fault test');
     const orphansB = await sandboxesOf(ids[1]!);
     expect(orphansB).toHaveLength(2);
-    const r = await reapOrphans(stack.local, stack.client, 0);
+    const r = await reapOrphans(stack.local, stack.client, 0, stack.stackId);
     expect(r.deleted.sort()).toEqual(orphansB.sort());
     expect(r.kept.sort()).toEqual(liveSandboxes);
     expect(await left()).toEqual(liveSandboxes);

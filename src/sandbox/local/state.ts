@@ -13,6 +13,8 @@ export interface SandboxMeta {
   pgid: number;
   /** The worker process that controls it. */
   controllerPid: number;
+  /** SandboxSpec.labels (owner, agent, stack): the reaper's proof that the sandbox is its stack's. */
+  labels?: Record<string, string>;
 }
 
 export interface StatePaths {
