@@ -31,10 +31,11 @@ export const ConfigSchema = z.object({
   BULKHEAD_MAX_SANDBOXES: z.coerce.number().int().positive().default(8),
   /** Warm sandboxes kept per agent and mount set (src/sandbox/pool.ts); 0 turns the pool off. */
   BULKHEAD_WARM_POOL: z.coerce.number().int().min(0).default(0),
-  // Managed Agents mode (ant worker). The shim and the worker share the state dir (same host):
-  // the shim hands the session's credentials over there, never through workflow history.
+  // Managed Agents mode. The claiming side (agents-worker or the on-work shim) and the session
+  // worker share the state dir (same host): work secrets and lease echoes live there (0600),
+  // never in workflow history.
   BULKHEAD_STATE_DIR: z.string().min(1).optional(),
-  /** `ant` on PATH unless given. */
+  /** Unused since the session runner is SDK-based (README, Claude Managed Agents); kept for old configs. */
   BULKHEAD_ANT_BIN: z.string().min(1).optional(),
   /** What a session investigates: a scenario dir, or the data sources below with a live window. */
   BULKHEAD_SESSION_SCENARIO: z.string().min(1).optional(),

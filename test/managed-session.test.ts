@@ -114,6 +114,32 @@ async function agentRuns(rig: AgentsRig, workflowId: string): Promise<number> {
   return (h.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAgent').length;
 }
 
+describe('agents-worker configuration errors', () => {
+  let api: Standin;
+  let rig: AgentsRig;
+  beforeAll(async () => {
+    api = await startStandin();
+    rig = await agentsRig(api);
+  });
+  afterAll(async () => {
+    await rig?.close();
+    await api?.close();
+  });
+
+  it.each([
+    ['ANTHROPIC_ENVIRONMENT_KEY', { ANTHROPIC_ENVIRONMENT_KEY: 'sk-ant-oat01-wrong' }],
+    ['ANTHROPIC_ENVIRONMENT_ID', { ANTHROPIC_ENVIRONMENT_ID: 'env_unknown' }],
+    ['ANTHROPIC_ENVIRONMENT_KEY', { ANTHROPIC_ENVIRONMENT_KEY: '' }],
+  ])('exits 2 naming %s before polling anything', async (field, change) => {
+    Object.assign(rig.env, change);
+    const w = rig.startWorker();
+    expect(await w.exit).toBe(2);
+    expect(w.output()).toContain(field);
+    expect(api.log.filter((l) => l.path.endsWith('/work/poll'))).toEqual([]);
+    Object.assign(rig.env, { ANTHROPIC_ENVIRONMENT_KEY: api.environmentKey, ANTHROPIC_ENVIRONMENT_ID: api.environmentId });
+  });
+});
+
 describe('SIGKILL of agents-worker: the session completes once, nothing re-run, nothing left behind', () => {
   let api: Standin;
   let rig: AgentsRig;
