@@ -145,6 +145,8 @@ describe('a healthy window', () => {
     expect(g.evidence.onset).toBeNull();
     expect(g.evidence.culprit).toBeNull();
     expect(g.digest).toMatch(/Onset: none\. The metrics of "profile-api" look healthy in this window/);
+    // Said in the evidence too, so the report shows a healthy window, not a missing one.
+    expect(g.evidence.timeline.map((t) => t.event).join('\n')).toMatch(/no onset: \d+ metrics of profile-api stayed within their baseline/);
   });
 });
 

@@ -179,6 +179,10 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   const timeline = [
     ...rollouts.map((r) => ({ ts: r.ts, source: 'metrics', event: r.description })),
     ...(culprit?.finding ? [{ ts: iso(culprit.finding.change.onset!), source: 'metrics', event: culpritEvent(culprit) }] : []),
+    // A healthy window is a finding, not an absence of evidence: say so where the report shows it.
+    ...(onset == null && findings.length
+      ? [{ ts: iso(range.baselineEnd), source: 'metrics', event: `no onset: ${findings.length} metrics of ${service} stayed within their baseline from ${iso(range.baselineEnd)} to ${iso(end)}` }]
+      : []),
     ...ranked.slice(0, 6).map((f) => ({
       ts: iso(f.change.onset!),
       source: 'metrics',
