@@ -7,7 +7,7 @@ import { gatherMetrics } from '../src/agents/metrics/index';
 import type { Gathered } from '../src/agents/types';
 import type { AgentInput } from '../src/schemas/agent';
 import { startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
-import { badCanary, crowdedNamespace, earlierBlip, exporterOnlyDependency, ownDeployBusyNeighbour, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
+import { badCanary, brokenFromTheStart, crowdedNamespace, earlierBlip, exporterOnlyDependency, ownDeployBusyNeighbour, healthyWindow, noisyNeighbour, shortData, type MetricSet } from './fixtures/metrics-sets';
 
 /**
  * The metrics agent on incident metric sets loaded into a real Prometheus (backfilled with
@@ -224,5 +224,20 @@ describe("the service's own rollout, and a busy neighbour that changed earlier",
     expect(g.evidence.culprit).toBe('ledger-api');
     expect(g.digest).toMatch(/Likely culprit: ledger-api itself \(its own change v4.1.0 precedes the symptom\)/);
     expect(minutesApart(g.evidence.onset!, set.onset!)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('data that begin with the service already failing', () => {
+  const set = brokenFromTheStart();
+  let g: Gathered;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ g, stop } = await gather(set)), 120_000);
+  afterAll(() => stop?.());
+
+  it('finds no onset but does not call the service healthy', () => {
+    expect(g.evidence.onset).toBeNull();
+    expect(g.digest).toMatch(/Onset: none found, but the data only begin at 2026-06-02T10:00:00Z/);
+    expect(g.digest).not.toMatch(/look healthy/);
+    expect(g.evidence.timeline.some((t) => t.event.startsWith('no onset'))).toBe(false);
   });
 });

@@ -18,6 +18,8 @@ export interface DigestInput {
   onset: number | null;
   rollouts: Evidence['changes'];
   notes: string[];
+  /** When the data begin inside or just before the window (a fault under way then shows no change). */
+  dataStart?: number | null;
   symptom?: Symptom;
   culprit?: Culprit | null;
 }
@@ -58,7 +60,13 @@ export function buildDigest(d: DigestInput): string {
     const by = d.symptom?.findings.slice(0, 2).map((f) => f.spec.name).join(', ');
     lines.push(`Onset: ${iso(d.onset)}: when the reported symptom (${d.symptom?.kinds.join('/') ?? 'any'}) began${by ? `, in ${by}` : ''}.`);
   } else {
-    lines.push(`Onset: none. The metrics of "${d.service}" look healthy in this window: no series of the service left its baseline for long enough to call it a change.`);
+    if (d.dataStart != null) {
+      lines.push(
+        `Onset: none found, but the data only begin at ${iso(d.dataStart)}: a fault already under way then would not show as a change. Compare with what the reporter says before calling "${d.service}" healthy.`,
+      );
+    } else {
+      lines.push(`Onset: none. The metrics of "${d.service}" look healthy in this window: no series of the service left its baseline for long enough to call it a change.`);
+    }
   }
   if (d.culprit) lines.push(culpritLine(d.culprit, d.limits));
   for (const n of d.notes) lines.push(`Note: ${n}`);

@@ -180,7 +180,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
     ...rollouts.map((r) => ({ ts: r.ts, source: 'metrics', event: r.description })),
     ...(culprit?.finding ? [{ ts: iso(culprit.finding.change.onset!), source: 'metrics', event: culpritEvent(culprit) }] : []),
     // A healthy window is a finding, not an absence of evidence: say so where the report shows it.
-    ...(onset == null && findings.length
+    ...(onset == null && findings.length && !short
       ? [{ ts: iso(range.baselineEnd), source: 'metrics', event: `no onset: ${findings.length} metrics of ${service} stayed within their baseline from ${iso(range.baselineEnd)} to ${iso(end)}` }]
       : []),
     ...ranked.slice(0, 6).map((f) => ({
@@ -198,7 +198,21 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
     anomalies,
     timeline,
   });
-  const digest = buildDigest({ service, discovery, range, rateWindow: rw.text, ranked, unchanged, limits, onset, rollouts, notes, symptom, culprit });
+  const digest = buildDigest({
+    service,
+    discovery,
+    range,
+    rateWindow: rw.text,
+    ranked,
+    unchanged,
+    limits,
+    onset,
+    rollouts,
+    notes,
+    symptom,
+    culprit,
+    dataStart: short ? extent.first : null,
+  });
   return { evidence, digest, tools, warnings };
 }
 
