@@ -30,8 +30,9 @@ const NOT_LINKING = new Set([
  * server.address, peer.service, db.name, net.peer.name, messaging.destination; Istio:
  * destination_service, destination_workload; Envoy/nginx: upstream, upstream_cluster).
  */
+// Not host/hostname (usually where the service itself runs) nor db_system (a product name).
 const DEPENDENCY_LABEL =
-  /^(upstream\w*|destination\w*|dest_\w+|dst_\w+|peer\w*|net_peer_\w+|target\w*|server\w*|remote\w*|backend\w*|db|db_name|db_system|db_instance|database|datname|datasource|pool_name|dependency|dep|callee\w*|outbound\w*|to_service|to|host|hostname|cluster_name|broker|bootstrap_servers|messaging_destination\w*|redis\w*|cache)$/i;
+  /^(upstream\w*|destination\w*|dest_\w+|dst_\w+|peer\w*|net_peer_\w+|target\w*|server\w*|remote\w*|backend\w*|db|db_name|db_instance|database|datname|datasource|pool_name|dependency|dep|callee\w*|outbound\w*|to_service|to|cluster_name|broker|bootstrap_servers|messaging_destination\w*|redis\w*|cache)$/i;
 /** Labels that carry an error message or reason. */
 const ERROR_LABEL = /^(error|err|error_message|error_msg|message|msg|reason|cause|exception|exception_message|failure|failure_reason)$/i;
 
