@@ -31,6 +31,7 @@ const evidence = (topErrors: Evidence['topErrors']) =>
     anomalies: [
       { name: 'p99 http_server_requests_seconds', promql: 'x', onset: '2026-06-02T10:30:00Z', before: 235, after: 2412, unit: 'ms' },
       { name: '[orders-db] node_cpu_utilization', promql: 'y', onset: '2026-06-02T10:27:15Z', before: 35, after: 97, unit: '%' },
+      { name: '[orders-db] pg_stat_activity_count', promql: 'z', onset: '2026-06-02T10:27:15Z', before: 18, after: 97 },
     ],
   });
 
@@ -38,6 +39,7 @@ describe('conclusion from evidence with a silent culprit', () => {
   it('points at the culprit and not at background errors from before the onset', () => {
     const c = concludeFromEvidence(evidence([background]));
     expect(c.rootCause).toContain('The likely culprit is orders-db: node_cpu_utilization went 35% -> 97%');
+    expect(c.rootCause).toContain('; pg_stat_activity_count went 18 -> 97 from 2026-06-02T10:27:15Z.');
     expect(c.rootCause).toMatch(/already there before the onset/);
     expect(c.rootCause).not.toContain('Top error');
     expect(c.recommendations[0]).toMatch(/^Check orders-db first: node_cpu_utilization is at 97%/);

@@ -28,9 +28,9 @@ export function splitBackground(e: Evidence): { fresh: Evidence['topErrors']; ba
   return { fresh: e.topErrors.filter((t) => !before(t)), background: e.topErrors.filter(before) };
 }
 
-/** The culprit's own strongest anomaly (the metrics agent prefixes a neighbour's with "[owner] "). */
-function culpritAnomaly(e: Evidence): Evidence['anomalies'][number] | undefined {
-  return e.culprit ? e.anomalies.find((a) => a.name.startsWith(`[${e.culprit}] `)) : undefined;
+/** The culprit's anomalies, strongest first (the metrics agent prefixes a neighbour's with "[owner] "). */
+function culpritAnomalies(e: Evidence): Evidence['anomalies'] {
+  return e.culprit ? e.anomalies.filter((a) => a.name.startsWith(`[${e.culprit}] `)) : [];
 }
 
 /**
@@ -49,13 +49,13 @@ export function concludeFromEvidence(e: Evidence): Conclusion {
   // is sent after the culprit, or after errors that began with the symptom.
   const { fresh, background } = splitBackground(e);
   const top = fresh[0];
-  const culprit = culpritAnomaly(e);
+  const culprits = culpritAnomalies(e);
+  const culprit = culprits[0];
   if (e.culprit) {
-    parts.push(
-      culprit
-        ? `The likely culprit is ${e.culprit}: ${culprit.name.replace(`[${e.culprit}] `, '')} went ${fmt(culprit.before, culprit.unit)} -> ${fmt(culprit.after, culprit.unit)}${culprit.onset ? ` from ${culprit.onset}` : ''}.`
-        : `The likely culprit is ${e.culprit}.`,
-    );
+    const said = culprits
+      .slice(0, 3)
+      .map((a) => `${a.name.replace(`[${e.culprit}] `, '')} went ${fmt(a.before, a.unit)} -> ${fmt(a.after, a.unit)}${a.onset ? ` from ${a.onset}` : ''}`);
+    parts.push(said.length ? `The likely culprit is ${e.culprit}: ${said.join('; ')}.` : `The likely culprit is ${e.culprit}.`);
   }
   if (top) parts.push(`Top error: "${clip(top.signature, 160)}" (${top.count} times, first seen ${top.firstSeen}).`);
   else if (background.length) parts.push(`The errors in the logs (e.g. "${clip(background[0].signature, 120)}") were already there before the onset; they are background, not the cause.`);
