@@ -196,6 +196,7 @@ describe('redact: linear time', () => {
     'Authorization: ', 'Cookie: a=', 'eyJaaaaa.', '+1 ', '+1(', '+12345', 'DE89 ', 'AB12', 'Bearer ', 'Bearer a',
     '-----BEGIN RSA PRIVATE KEY-----', 'http://', 'a://a:', 'cus_', 'cus_a', 'session=', '"token":"',
     '\\"password\\": ', '(415) ', '415-', 'sess_', 'a(at)', '&#64;', 'x=', '[REDACTED:email]',
+    '%40', 'a%20', '%4', '%E2%82', 'phone=%2B1%20',
   ])('1 MB of %j finishes in linear time', (unit) => {
     const { ms, out } = time(fill(unit));
     expect(out.length).toBeGreaterThan(0);

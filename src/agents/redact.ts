@@ -189,7 +189,8 @@ const CUSTOMER_KEYS =
   '(?:customer|cust|user|account|acct|member|buyer|payer|shopper|client)[_-]?(?:id|no|num|number|ref|uuid|email|name)|customerid|userid|' +
   'customer|username|first[_-]?name|last[_-]?name|full[_-]?name|e-?mail|iban|ssn|dob|date[_-]?of[_-]?birth';
 const PHONE_KEYS = 'phone(?:[_-]?(?:number|no))?|tel|telephone|mobile|msisdn|fax';
-const CARD_KEYS = 'card[_-]?(?:token|number|num|no)|cc[_-]?(?:number|num)|payment[_-]?token|payment[_-]?method(?:[_-]?id)?|pan|cvv|cvc';
+const CARD_TOKEN_KEYS = 'card[_-]?token|payment[_-]?token|payment[_-]?method(?:[_-]?id)?';
+const CARD_NUMBER_KEYS = 'card[_-]?(?:number|num|no)|cc[_-]?(?:number|num)|pan|cvv2?|cvc2?';
 
 /** `abc` -> `[aA][bB][cC]`: case-insensitive letters, so the key's left boundary can still see case. */
 const ci = (src: string) => src.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
@@ -228,7 +229,10 @@ const RULES: Rule[] = [
   {
     // Whatever the scheme (Basic, Bearer, Digest, a bare token), an Authorization header's value goes.
     kind: 'bearer',
-    re: new RegExp(`(\\b(?:proxy-)?authorization${SEP}(?:[A-Za-z][\\w-]{0,31}\\s{1,4}(?=[^\\s"'\\\\]))?)${NOT_TAGGED}[^\\s"'\\\\,;]{1,4096}`, 'gi'),
+    re: new RegExp(
+      `(\\b(?:proxy-)?authorization${SEP}(?:[A-Za-z][\\w-]{0,31}\\s{1,4}(?=[^\\s"'\\\\]))?)${NOT_TAGGED}(?![A-Za-z][\\w-]{0,31}\\s{1,4}\\[REDACTED)[^\\s"'\\\\,;]{1,4096}`,
+      'gi',
+    ),
     gate: (s) => /authorization/i.test(s),
     rest: /[^\s"'\\,;]/,
     replace: (m, g) => `${g[0]}${tag('bearer')}`,
@@ -263,10 +267,9 @@ const RULES: Rule[] = [
   },
   { kind: 'api_key', re: /\bAIza[0-9A-Za-z_-]{30,1024}/g, gate: has('AIza'), rest: /[0-9A-Za-z_-]/, replace: () => tag('api_key') },
   // Keys are matched where they end (aws_secret_access_key, db_password), not only at a word start.
-  { kind: 'card_token', re: kv(CARD_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('card_token', looksSecret) },
+  { kind: 'card_token', re: kv(CARD_TOKEN_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('card_token', looksSecret) },
   { kind: 'api_key', re: kv(SECRET_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('api_key') },
   { kind: 'session', re: kv(SESSION_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('session', looksSecret) },
-  { kind: 'phone', re: kv(PHONE_KEYS), gate: hasSep, rest: /[^\s"'\\&,;}<>]/, replace: keepPrefix('phone', (v) => /\d{3}/.test(v)) },
   {
     kind: 'email',
     re: new RegExp(
@@ -283,7 +286,6 @@ const RULES: Rule[] = [
     gate: has('_'),
     replace: redactObjectId,
   },
-  { kind: 'customer', re: kv(CUSTOMER_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('customer', (v) => v.length >= 2) },
   {
     kind: 'iban',
     re: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
@@ -308,6 +310,11 @@ const RULES: Rule[] = [
     re: /(?<![\w+./:-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?\d{3}[ .-]|\d{3}([.-])\d{3}\1)\d{4}(?![\w/:-]|[.,]\d)/g,
     replace: redactUsPhone,
   },
+  // Keyed values last: a structured number above (a spaced card, a printed phone) is taken whole first.
+  { kind: 'card', re: kv(CARD_NUMBER_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('card', (v) => /\d{3}/.test(v)) },
+  { kind: 'phone', re: new RegExp(`(${KEY_START}(?:${ci(PHONE_KEYS)})${SEP})${NOT_TAGGED}[+(]{0,2}\\d[\\d ()./-]{4,24}`, 'g'), gate: hasSep, replace: keepPrefix('phone', (v) => v.replace(/\D/g, '').length >= 6) },
+  { kind: 'phone', re: kv(PHONE_KEYS), gate: hasSep, rest: /[^\s"'\\&,;}<>]/, replace: keepPrefix('phone', (v) => v.replace(/%2B|%20|\D/gi, '').length >= 6) },
+  { kind: 'customer', re: kv(CUSTOMER_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('customer', (v) => v.length >= 2) },
   {
     kind: 'ip',
     re: /(?<![\w.:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]{1,32})?(?![\w:.])/g,
@@ -354,10 +361,56 @@ function applyRule(rule: Rule, s: string, counts: RedactionCounts): string {
   return last === 0 ? s : out + s.slice(last);
 }
 
-export function redact(text: string): { text: string; counts: RedactionCounts } {
-  const counts: RedactionCounts = {};
+function applyRules(text: string, counts: RedactionCounts): string {
   let out = text;
   for (const rule of RULES) out = applyRule(rule, out, counts);
+  return out;
+}
+
+const PERCENT = /%[0-9A-Fa-f]{2}/g;
+/** Where a URL-encoded token ends: the query and field separators stay encoded-token boundaries. */
+const TOKEN_END = /[\s"'&?=,;<>]/;
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    // A stray "%" or a broken UTF-8 sequence: decode the ASCII escapes only.
+    return s.replace(/%([0-7][0-9A-Fa-f])/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  }
+}
+
+/**
+ * URL-encoded values (a query's "NL91%20ABNA...", "2001%3Adb8%3A%3A1", "%2B14155552671"): each
+ * token holding an escape is decoded and redacted; if that hid something, the redacted decoded
+ * form replaces the token. Tokens are found by a scan that never revisits a character.
+ */
+function redactEncoded(text: string, counts: RedactionCounts): string {
+  if (!text.includes('%')) return text;
+  let out = '';
+  let last = 0;
+  PERCENT.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PERCENT.exec(text)) !== null) {
+    let start = m.index;
+    while (start > last && !TOKEN_END.test(text[start - 1]!)) start--;
+    let end = m.index + 3;
+    while (end < text.length && !TOKEN_END.test(text[end]!)) end++;
+    PERCENT.lastIndex = end;
+    const token = text.slice(start, end);
+    const found: RedactionCounts = {};
+    const redacted = applyRules(percentDecode(token), found);
+    if (!Object.keys(found).length) continue;
+    mergeCounts(counts, found);
+    out += text.slice(last, start) + redacted;
+    last = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+export function redact(text: string): { text: string; counts: RedactionCounts } {
+  const counts: RedactionCounts = {};
+  const out = applyRules(redactEncoded(text, counts), counts);
   return { text: out, counts };
 }
 
