@@ -120,9 +120,19 @@ function redactIban(m: string): string | null {
   return null;
 }
 
+/** E.164 allows 15 digits: a longer run is a number followed by another (or by a count), so take the groups that fit. */
 function redactPhone(m: string): string | null {
-  const digits = m.replace(/\D/g, '').length;
-  return digits >= 8 && digits <= 15 ? tag('phone') : null;
+  const groups = m.match(/^\+\d+|[ .-]?\(\d+\)\d*|[ .-]\d+/g) ?? [];
+  let digits = 0;
+  let k = 0;
+  for (; k < groups.length; k++) {
+    const n = groups[k]!.replace(/\D/g, '').length;
+    // An area code in parentheses follows the country code ("+1 (415)"); later it opens another number.
+    if (digits + n > 15 || (k > 1 && groups[k]!.includes('('))) break;
+    digits += n;
+  }
+  if (digits < 8) return null;
+  return tag('phone') + groups.slice(k).join('');
 }
 
 /** A US number: area and exchange codes start 2-9, so counts and sizes rarely qualify. */
