@@ -51,7 +51,6 @@ describe('sanitizeAgentResult', () => {
       else if (v && typeof v === 'object') Object.values(v).forEach(walk);
     };
     walk(out);
-    // eslint-disable-next-line no-control-regex
     for (const s of strings) expect(s).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/);
     expect(out.summary).toContain('\\x1B[8m');
     expect(out.summary.split('\n').length).toBe(2);
