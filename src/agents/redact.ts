@@ -327,7 +327,8 @@ const RULES: Rule[] = [
   { kind: 'customer', re: kv(CUSTOMER_KEYS), gate: hasSep, rest: VALUE_CHAR, replace: keepPrefix('customer', (v) => v.length >= 2) },
   {
     kind: 'ip',
-    re: /(?<![\w.:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]{1,32})?(?![\w:.])/g,
+    // A sentence may end right after the address: a dot followed by no more address is not part of it.
+    re: /(?<![\w.:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]{1,32})?(?![\w:]|\.\w)/g,
     gate: has(':'),
     replace: redactIpv6,
   },

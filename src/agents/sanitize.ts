@@ -15,15 +15,19 @@ const MAX_SUMMARY = 8000;
 const MAX_TEXT = 1000;
 const MAX_DESCRIPTION = 200;
 const MAX_WARNINGS = 50;
+const DROPPED = '[free text, not an identifier]';
 
 const line = (s: string, n = MAX_TEXT) => clip(visibleText(s), n);
 
 export function sanitizeAgentResult(raw: AgentResult): AgentResult {
   const r = redactDeep(raw);
   const dropped: string[] = [];
+  /** Dropped values as they were: the timeline and the summary quote them too, and must not keep them. */
+  const droppedValues = new Set<string>();
   const ident = (field: string, v: string | null): string | null => {
     if (v === null || isIdentifier(v)) return v;
     dropped.push(`${r.agent}: ${field} was not an identifier (${v.length} chars of free text) and was dropped`);
+    if (v.length >= 4) droppedValues.add(v);
     return null;
   };
   const e = r.evidence;
@@ -34,20 +38,27 @@ export function sanitizeAgentResult(raw: AgentResult): AgentResult {
     if (c.description.length >= 4) masked.set(c.description, description);
     return { ts: line(c.ts, 64), kind: line(c.kind, 64), id: ident(`changes[${i}].id`, c.id), description };
   });
+  const suspectedChange = ident('suspectedChange', e.suspectedChange);
+  const culprit = ident('culprit', e.culprit);
+  const undrop = (text: string) => {
+    let out = text;
+    for (const v of droppedValues) if (out.includes(v)) out = out.split(v).join(DROPPED);
+    return out;
+  };
   const unquote = (event: string) => {
     let out = event;
     for (const [rawDesc, m] of masked) if (out.includes(rawDesc)) out = out.split(rawDesc).join(m);
-    return out;
+    return undrop(out);
   };
   const result: AgentResult = {
     agent: r.agent,
-    summary: clip(visibleText(r.summary, { multiline: true }), MAX_SUMMARY),
+    summary: clip(visibleText(undrop(r.summary), { multiline: true }), MAX_SUMMARY),
     summarizedBy: r.summarizedBy,
     model: r.model === null ? null : line(r.model, 128),
     evidence: {
       onset: e.onset === null ? null : line(e.onset, 64),
-      suspectedChange: ident('suspectedChange', e.suspectedChange),
-      culprit: ident('culprit', e.culprit),
+      suspectedChange,
+      culprit,
       changes,
       topErrors: e.topErrors.map((t) => ({
         ...t,

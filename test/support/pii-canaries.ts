@@ -74,7 +74,10 @@ export function makeCanaries(): Canary[] {
     c({ kind: 'card', key: 'card', value: group4(card, '.'), bare: true, secrets: [group4(card, '.'), card, card.slice(4, 12)] }),
     c({ kind: 'card', key: 'pan', value: group4(card, ' '), bare: true, secrets: [group4(card, ' '), card.slice(4, 8) + ' ' + card.slice(8, 12)] }),
     c({ kind: 'card', key: 'cc', value: group4(card, '-'), bare: true, secrets: [group4(card, '-'), card.slice(4, 8) + '-' + card.slice(8, 12)] }),
-    c({ kind: 'customer', key: 'customer', value: `cus_${letters(14)}`, bare: true }),
+    (() => {
+      const body = letters(14);
+      return c({ kind: 'customer', key: 'customer', value: `cus_${body}`, bare: true, secrets: [`cus_${body}`, body] });
+    })(),
     c({ kind: 'customer', key: 'customer_id', value: `C-${digits(7)}`, bare: false }),
     c({ kind: 'jwt', key: 'id_token', value: `eyJ${letters(20)}.eyJ${letters(30)}.${letters(24)}`, bare: true }),
     c({ kind: 'api_key', key: 'api_key', value: `sk-ant-api03-${letters(24)}`, bare: true }),
