@@ -95,7 +95,6 @@ const input: ReportInput = {
   finishedAt: '2026-03-28T15:01:00Z',
 };
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/;
 
 describe('report hardening', () => {

