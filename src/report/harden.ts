@@ -19,6 +19,7 @@ export function embedsShellCommand(s: string): boolean {
 export const WITHHELD_RECOMMENDATION =
   'A recommendation that quoted a shell command from the data was withheld: read the evidence and the runbook yourself before acting.';
 
+const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
 const free = (s: string, n = 4000) => clip(visibleText(redactText(s)), n);
 const multi = (s: string, n = 12_000) => clip(visibleText(redactText(s), { multiline: true }), n);
 
@@ -59,11 +60,12 @@ export function hardenReport(r: Report): Report {
       task: free(s.task),
       summary: multi(s.summary),
       error: s.error === null ? null : free(s.error, 2000),
+      // Where the sandbox tried to connect is the finding: an address stays, a name that smuggles data does not.
       denials: s.denials.map((d) => ({
-        host: free(d.host, 256),
+        host: IP_LITERAL.test(d.host) ? d.host : free(d.host, 256),
         port: d.port,
-        binary: d.binary === null ? null : free(d.binary, 256),
-        reason: free(d.reason, 500),
+        binary: d.binary === null ? null : clip(visibleText(d.binary), 256),
+        reason: clip(visibleText(d.reason), 500),
       })),
     })),
     brain: { ...r.brain, model: r.brain.model === null ? null : free(r.brain.model, 128) },

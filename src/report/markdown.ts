@@ -1,5 +1,5 @@
 import type { Report } from '../schemas/report';
-import { mdText } from './text';
+import { mdLine, mdText } from './text';
 
 /** One value from data, inert: no link, image, HTML, code span or table break can come of it. */
 const t = (s: string) => mdText(s);
@@ -9,11 +9,11 @@ const quote = (s: string) =>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
-    .map((l) => `> ${t(l)}`);
+    .map((l) => `> ${mdLine(l)}`);
 const para = (s: string) =>
   s
     .split('\n')
-    .map((l) => t(l))
+    .map((l) => mdLine(l))
     .filter(Boolean);
 
 /** report.md: what the on-call reads first, the evidence after. Every string from data goes through mdText. */

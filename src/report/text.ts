@@ -54,7 +54,12 @@ export function mdText(s: string): string {
   return visibleText(s)
     .replace(/[\\`*[\]<>|~!&$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, (c) => `\\${c}`)
     .replace(/\b([A-Za-z][A-Za-z0-9+.-]{0,31}):\/\//g, '$1\\[:\\]//')
-    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\[.\\]`)
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\[.\\]`);
+}
+
+/** mdText for text that starts a line: no heading, quote, list, rule or indented code can begin there either. */
+export function mdLine(s: string): string {
+  return mdText(s)
     .replace(/^\s+/, '')
     .replace(/^(?=[#>+=-])/, '\\')
     .replace(/^(\d{1,9})([.)])/, '$1\\$2');
