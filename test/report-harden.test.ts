@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { progressPrinter } from '../src/cli/progress';
 import { buildReport, type ReportInput } from '../src/report/build';
-import { WITHHELD_RECOMMENDATION } from '../src/report/harden';
+import { hardenReport, WITHHELD_RECOMMENDATION } from '../src/report/harden';
 import { renderMarkdown } from '../src/report/markdown';
 import type { AgentResult, Incident } from '../src/schemas/agent';
 import { Report } from '../src/schemas/report';
@@ -149,6 +149,15 @@ describe('report hardening', () => {
     expect(md).toContain('\\<img src=x onerror=alert(1)\\>');
     // A summary is quoted as what the sandbox said, each line on its own.
     expect(md).toMatch(/^> Pool exhausted\./m);
+  });
+
+  it('is idempotent, and report.md hardens a report that never went through it (an older run in history)', () => {
+    expect(hardenReport(report)).toEqual(report);
+    const raw: Report = { ...report, suspectedChange: VERSION, recommendations: [`Roll back ${VERSION}`], rootCause: `x ${ESC} ${PII}` };
+    const out = renderMarkdown(raw);
+    expect(out).not.toMatch(CONTROL);
+    expect(out).not.toContain('sudo bash');
+    for (const k of canaries) for (const s of k.secrets) expect(out).not.toContain(s);
   });
 
   it('prints no control character from data to the terminal', () => {

@@ -1,4 +1,5 @@
 import type { Report } from '../schemas/report';
+import { hardenReport } from './harden';
 import { mdLine, mdText } from './text';
 
 /** One value from data, inert: no link, image, HTML, code span or table break can come of it. */
@@ -17,7 +18,9 @@ const para = (s: string) =>
     .filter(Boolean);
 
 /** report.md: what the on-call reads first, the evidence after. Every string from data goes through mdText. */
-export function renderMarkdown(r: Report): string {
+export function renderMarkdown(report: Report): string {
+  // Idempotent, and a report fetched from an older run's history may predate it.
+  const r = hardenReport(report);
   const out: string[] = [];
   out.push(`# ${t(r.title)}`, '');
   out.push(`**Incident** ${t(r.incidentId)} · **service** ${t(r.service)} · **severity** ${t(r.severity)} · **status** ${r.status}`, '');
