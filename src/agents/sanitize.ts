@@ -26,7 +26,7 @@ export function sanitizeAgentResult(raw: AgentResult): AgentResult {
   const droppedValues = new Set<string>();
   const ident = (field: string, v: string | null): string | null => {
     if (v === null || isIdentifier(v)) return v;
-    dropped.push(`${r.agent}: ${field} was not an identifier (${v.length} chars of free text) and was dropped`);
+    dropped.push(`${field} was not an identifier (${v.length} chars of free text) and was dropped`);
     if (v.length >= 4) droppedValues.add(v);
     return null;
   };

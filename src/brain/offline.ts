@@ -51,9 +51,16 @@ export function offlineTurn(input: BrainTurnInput): BrainTurnResult {
 }
 
 interface Findings {
+  onset?: string | null;
   suspectedChange?: string | null;
-  topErrors?: { signature: string }[];
+  culprit?: string | null;
+  topErrors?: { signature: string; firstSeen?: string }[];
   anomalies?: { name: string }[];
+}
+
+/** Errors seen more than a minute before the earliest onset were already there: not symptoms. */
+function newSince(errors: { signature: string; firstSeen?: string }[], onset: number): { signature: string }[] {
+  return errors.filter((e) => !Number.isFinite(onset) || !e.firstSeen || !(Date.parse(e.firstSeen) < onset - 60_000));
 }
 
 /** The evidence the specialists returned last turn, by agent (see results.ts for the framing). */
@@ -110,7 +117,10 @@ const isMetricName = (s: string) => METRIC_NAME.test(s) && s.trim().split(/\s+/)
  */
 export function runbookTask(input: BrainTurnInput): string {
   const f = lastFindings(input);
-  const idents = [...new Set(f.flatMap((x) => x.topErrors ?? []).slice(0, 5).flatMap((e) => identifiersOf(String(e.signature))))].slice(0, 12);
+  const onset = Math.min(...f.map((x) => (x.onset ? Date.parse(x.onset) : NaN)).filter(Number.isFinite));
+  const errors = newSince(f.flatMap((x) => x.topErrors ?? []), onset).slice(0, 5);
+  const idents = [...new Set(errors.flatMap((e) => identifiersOf(String(e.signature))))].slice(0, 12);
+  const culprit = f.map((x) => x.culprit).find((c) => isIdentifier(c) && c !== input.incident.service);
   const moved = f
     .flatMap((x) => x.anomalies ?? [])
     .map((a) => String(a.name))
@@ -123,6 +133,7 @@ export function runbookTask(input: BrainTurnInput): string {
   if (idents.length) parts.push(`Error identifiers in the logs: ${idents.join(', ')}.`);
   if (moved.length) parts.push(`Metrics that changed: ${moved.join('; ')}.`);
   if (change) parts.push(`They started after change ${change}.`);
+  if (culprit) parts.push(`The likely culprit is ${short(culprit, 120)}, which the service depends on or runs beside; include its past incidents.`);
   parts.push(`Reported: ${short(input.incident.title, 300)}.`);
   parts.push('Give the best matches with their root cause, fix, runbook id and time to resolve.');
   return short(parts.join(' '), 1900);
