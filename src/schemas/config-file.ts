@@ -11,10 +11,13 @@ const Duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30m, 1h 
 
 /** An environment variable NAME: the file never holds a secret, the worker reads the value. */
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable (the file holds no secrets)');
-const HttpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'an http:// or https:// URL');
+const HttpUrl = z.string().refine((u) => {
+  try {
+    return /^https?:$/.test(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}, 'an http:// or https:// URL');
 
 const LogDir = z.union([z.string().min(1), z.object({ path: z.string().min(1), service: z.string().min(1) }).strict()]);
 
