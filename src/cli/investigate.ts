@@ -11,6 +11,7 @@ import { startEmbeddedStack } from '../stack/embedded';
 import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
+import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
 import { progressPrinter } from './progress';
 
@@ -45,7 +46,7 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     try {
-      print(await handle.query(investigationProgress));
+      print(await withChildSteps(handle, await handle.query(investigationProgress)));
     } catch {
       // Not yet picked up by a worker, or just closed: the next poll or the result tells.
     }

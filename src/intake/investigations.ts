@@ -1,4 +1,5 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { withChildSteps } from '../cli/child-progress';
 import type { Report } from '../schemas/report';
 import type { investigateIncident } from '../workflows';
 import { investigationProgress, type InvestigationProgress } from '../workflows/progress';
@@ -34,7 +35,7 @@ export async function investigationView(client: Client, id: string): Promise<Inv
     if (e instanceof WorkflowNotFoundError) return null;
     throw e;
   }
-  const progress = await within(handle.query(investigationProgress), 3000);
+  const progress = await within(handle.query(investigationProgress).then((p) => withChildSteps(handle, p)), 3000);
   if (status === 'RUNNING') return { id, status: 'running', progress, report: null };
   if (status === 'COMPLETED') {
     const report: Report = await handle.result();

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Report } from '../src/schemas/report';
+import { REPO_ROOT } from '../src/stack/tools';
+import { startTestStack, type TestStack } from './support/worker';
+
+/**
+ * `bulkhead investigate "WHAT USERS REPORT" --service S --since 30m --config FILE` and
+ * `--alert FILE` as a user runs them, against the run's dev server and a test worker. The config
+ * names runbooks only: metrics and logs are reported as not configured, not as failures.
+ */
+let stack: TestStack;
+let dir: string;
+let config: string;
+
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TEMPORAL_|BULKHEAD_|ANTHROPIC_|PROMETHEUS_URL|LOKI_URL)/.test(k)) env[k] = v;
+  Object.assign(env, { TEMPORAL_ADDRESS: inject('temporalAddress'), BULKHEAD_TASK_QUEUE: stack.taskQueue, ...extraEnv });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/bulkhead.mjs', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  dir = await mkdtemp(path.join(tmpdir(), 'bh-live-cli-'));
+  config = path.join(dir, 'bulkhead.yaml');
+  await writeFile(config, `sources:\n  runbooks: {dir: "${path.join(REPO_ROOT, 'scenarios/checkout-outage/runbooks')}"}\n`);
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('bulkhead investigate, live', () => {
+  let out: string;
+  let report: Report;
+
+  it('runs the investigation from the report text, writing report.json and report.md', async () => {
+    const outDir = path.join(dir, 'out');
+    const r = await cli(['investigate', 'checkout payments failing', '--service', 'checkout-service', '--since', '30m', '--severity', 'critical', '--config', config, '--out', outDir]);
+    out = r.out;
+    expect(r.code, r.out.slice(-3000)).toBe(0);
+    report = Report.parse(JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8')));
+    expect(report).toMatchObject({ service: 'checkout-service', severity: 'critical', title: 'checkout payments failing' });
+    expect(await readFile(path.join(outDir, 'report.md'), 'utf8')).toContain('checkout-service');
+    const span = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
+    expect(span).toBeGreaterThanOrEqual(0);
+  });
+
+  it('sources not in the config are "not configured": no sandbox, no failure', () => {
+    expect(report.status).not.toBe('failed');
+    expect(report.reasons.join(' ')).not.toMatch(/metrics_agent|log_agent/);
+    expect(report.specialists.map((s) => s.agent)).not.toContain('metrics_agent');
+    expect(report.specialists.map((s) => s.agent)).not.toContain('log_agent');
+    expect(report.specialists.map((s) => s.agent)).toContain('runbook_agent');
+    expect(report.warnings.some((w) => w.startsWith('not configured: metrics_agent'))).toBe(true);
+    expect(report.warnings.some((w) => w.startsWith('not configured: log_agent'))).toBe(true);
+    expect(out).toContain('not configured: metrics_agent');
+  });
+
+  it('the Temporal UI gets a summary, markdown details that follow the run, and a summary per brain turn; progress does not flood the history', async () => {
+    const handle = stack.client.workflow.getHandle(report.workflowId);
+    const d = await handle.describe();
+    expect(await d.staticSummary()).toBe('checkout payments failing · checkout-service · critical');
+    expect(await d.staticDetails()).toContain('**Reported**: checkout payments failing');
+    const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(meta.currentDetails).toContain(`**${report.status}**`);
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const summaries = events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'brainTurn')
+      .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString());
+    expect(summaries.length).toBe(report.brain.turns);
+    summaries.forEach((s, i) => expect(s).toContain(`brain turn ${i + 1} of`));
+    // A child reports its run and its end, not every sandbox step.
+    const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    const runs = report.specialists.reduce((n, s) => n + s.attempts, 0);
+    expect(signals).toBeLessThanOrEqual(runs + report.specialists.length);
+  });
+
+  it('--alert starts from a saved Alertmanager payload; a second run joins it', async () => {
+    const payload = {
+      version: '4',
+      groupKey: `{}:{alertname="CheckoutErrors",case="${Date.now()}"}`,
+      status: 'firing',
+      receiver: 'bulkhead',
+      alerts: [{ status: 'firing', labels: { alertname: 'CheckoutErrors', app: 'checkout-service', severity: 'page' }, annotations: { summary: 'payments failing' }, startsAt: new Date(Date.now() - 120_000).toISOString() }],
+    };
+    const file = path.join(dir, 'payload.json');
+    await writeFile(file, JSON.stringify(payload));
+    const first = await cli(['investigate', '--alert', file, '--config', config, '--detach']);
+    expect(first.code, first.out).toBe(0);
+    const id = /investigation (incident-am-[0-9a-f]+) started/.exec(first.out)?.[1];
+    expect(id, first.out).toBeDefined();
+    const again = await cli(['investigate', '--alert', file, '--config', config, '--detach']);
+    expect(again.out).toContain(`investigation ${id} joined`);
+    const r = Report.parse(await stack.client.workflow.getHandle(id!).result());
+    expect(r).toMatchObject({ service: 'checkout-service', severity: 'page' });
+  });
+
+  it.each([
+    [['investigate', '--service', 'checkout-service', '--config', 'CONFIG'], 'REPORT'],
+    [['investigate', 'x', '--config', 'CONFIG'], '--service'],
+    [['investigate', 'x', '--service', 's', '--since', 'soon', '--config', 'CONFIG'], '--since'],
+    [['investigate', 'x', '--service', 's', '--config', '/nonexistent/bulkhead.yaml'], '--config'],
+    [['investigate', '--alert', '/nonexistent/payload.json', '--config', 'CONFIG'], '--alert'],
+    [['investigate', 'x', '--scenario', 'scenarios/checkout-outage', '--service', 's'], '--service'],
+  ])('bad input %j exits 2 naming %s, starting nothing', async (args, field) => {
+    const r = await cli(args.map((a) => (a === 'CONFIG' ? config : a)));
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toContain(`bulkhead: ${field}`);
+  });
+});
