@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import { alertInvestigation, parsePayload, PayloadError } from '../intake/alertmanager';
-import { startOrJoin, uiSummary, type LiveStart } from '../intake/start';
+import { scenarioDetails, startOrJoin, uiSummary, type LiveStart } from '../intake/start';
 import { loadConfigFile } from '../live/config-file';
 import { compactTime, liveInput, slug, type LiveRequest } from '../live/input';
 import { renderMarkdown } from '../report/markdown';
@@ -72,7 +72,7 @@ export function cliRequest(o: LiveOptions, cfg: ConfigFile, now: Date): { reques
     window,
     now: now.toISOString(),
   };
-  const details = [`**Reported**: ${report}`, '', `Service \`${service}\`, severity ${severity}, window ${window.start} to ${window.end}.`, '', 'Started from the command line.'].join('\n');
+  const details = `${scenarioDetails({ report, service, severity, window })}\n\nStarted from the command line.`;
   return { request, details };
 }
 

@@ -5,6 +5,8 @@ import type { Config } from '../config';
 import { InputError } from '../errors';
 import { renderMarkdown } from '../report/markdown';
 import { loadScenario } from '../scenario/load';
+import { scenarioDetails, uiSummary } from '../intake/start';
+import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack } from '../stack/embedded';
@@ -61,13 +63,16 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   return report;
 }
 
-async function start(client: Client, config: Config, scenarioDir: string, id: string) {
+async function start(client: Client, config: Config, scenario: { dir: string; incident: Incident }, id: string) {
+  const { incident } = scenario;
   try {
     return await client.workflow.start('investigateIncident', {
       taskQueue: config.BULKHEAD_TASK_QUEUE,
       workflowId: id,
-      args: [{ scenarioDir }],
-      staticSummary: `Investigate ${id}`,
+      args: [{ scenarioDir: scenario.dir }],
+      // The UI's list line and its details panel (markdown): what the incident is about.
+      staticSummary: uiSummary(incident.title, incident.service, incident.severity),
+      staticDetails: scenarioDetails(incident),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
@@ -107,7 +112,7 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    handle = await start(client, config, scenario.dir, id);
+    handle = await start(client, config, scenario, id);
     write(`investigation ${id} started`);
     const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
     if (link) write(`Temporal UI: ${link}`);

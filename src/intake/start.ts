@@ -18,6 +18,11 @@ export function uiSummary(title: string, service: string, severity: string): str
   return `${title.slice(0, 120)} · ${service} · ${severity}`;
 }
 
+/** Static details (markdown) of a scenario or CLI investigation: what was reported, and when. */
+export function scenarioDetails(i: { report: string; service: string; severity: string; window: { start: string; end: string } }): string {
+  return [`**Reported**: ${i.report}`, '', `Service \`${i.service}\`, severity ${i.severity}, window ${i.window.start} to ${i.window.end}.`].join('\n');
+}
+
 /**
  * Starts the investigation, or joins the one already under that id: a running one always, a
  * finished one if it closed less than `dedupeForMs` ago. Past that the id is reused for a new run.
