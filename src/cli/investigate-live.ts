@@ -9,6 +9,7 @@ import { loadConfigFile } from '../live/config-file';
 import { compactTime, liveInput, slug, type LiveRequest } from '../live/input';
 import { renderMarkdown } from '../report/markdown';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
+import { mdText } from '../workflows/details';
 import type { Report } from '../schemas/report';
 import { startEmbeddedStack } from '../stack/embedded';
 import { REPO_ROOT } from '../stack/tools';
@@ -86,7 +87,7 @@ export async function alertRequest(file: string, cfg: ConfigFile, now: Date): Pr
   }
   try {
     const inv = alertInvestigation(parsePayload(raw), cfg, now);
-    return inv && { request: inv.request, details: `**Reported**: ${inv.request.report}\n\n${inv.details}`, groupKey: inv.groupKey };
+    return inv && { request: inv.request, details: `**Reported**: ${mdText(inv.request.report)}\n\n${inv.details}`, groupKey: inv.groupKey };
   } catch (e) {
     if (e instanceof PayloadError) throw new InputError(`--alert: ${e.field}`, e.message.slice(e.field.length + 2));
     throw e;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import type { LiveRequest } from '../live/input';
+import { mdText } from '../workflows/details';
 
 /**
  * The Alertmanager webhook payload, version 4 (prometheus/alertmanager notify/webhook/webhook.go:
@@ -111,7 +112,7 @@ export function alertInvestigation(p: AlertmanagerPayload, cfg: ConfigFile, now:
   };
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200);
+const cell = (s: string) => mdText(s.slice(0, 200)).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function alertDetails(p: AlertmanagerPayload, firing: AlertmanagerPayload['alerts']): string {
   const lines = [`**Started by an Alertmanager notification** (receiver \`${p.receiver ?? '?'}\`, ${firing.length} firing alert(s))`, ''];

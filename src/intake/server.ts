@@ -5,6 +5,7 @@ import { renderMarkdown } from '../report/markdown';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import { liveInput } from '../live/input';
 import { redactDeep } from '../agents/redact';
+import { mdText } from '../workflows/details';
 import { alertInvestigation, parsePayload, PayloadError } from './alertmanager';
 import { investigationView, recentInvestigations } from './investigations';
 import { startOrJoin, uiSummary } from './start';
@@ -97,7 +98,7 @@ export function createIntakeServer(opts: IntakeOptions): Server {
         incidentId: request.id,
         input: liveInput(opts.config, request, link),
         summary: uiSummary(request.title, request.service, request.severity),
-        details: redactDeep(`**Reported**: ${request.report}\n\n${inv.details}`),
+        details: redactDeep(`**Reported**: ${mdText(request.report)}\n\n${inv.details}`),
       },
       dedupeMs,
       now().getTime(),

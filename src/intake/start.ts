@@ -1,5 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { InvestigateInput } from '../workflows/types';
+import { mdText } from '../workflows/details';
 import { investigationId } from '../workflows/ids';
 
 export interface LiveStart {
@@ -20,7 +21,7 @@ export function uiSummary(title: string, service: string, severity: string): str
 
 /** Static details (markdown) of a scenario or CLI investigation: what was reported, and when. */
 export function scenarioDetails(i: { report: string; service: string; severity: string; window: { start: string; end: string } }): string {
-  return [`**Reported**: ${i.report}`, '', `Service \`${i.service}\`, severity ${i.severity}, window ${i.window.start} to ${i.window.end}.`].join('\n');
+  return [`**Reported**: ${mdText(i.report)}`, '', `Service \`${i.service}\`, severity ${i.severity}, window ${i.window.start} to ${i.window.end}.`].join('\n');
 }
 
 /**

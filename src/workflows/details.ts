@@ -3,7 +3,9 @@ import type { InvestigationProgress } from './progress';
 
 // Pure helpers for the Temporal UI's "current details" (markdown the UI renders). Workflow-safe.
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 160);
+/** The UI renders markdown with HTML: `<id>` placeholders in error signatures would vanish. */
+export const mdText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (s: string) => mdText(s.slice(0, 160)).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** While it runs: the brain's turn and each specialist's sandbox step. */
 export function runningDetails(p: InvestigationProgress, notConfigured: readonly string[]): string {
@@ -20,8 +22,8 @@ export function runningDetails(p: InvestigationProgress, notConfigured: readonly
 
 /** Once it is done: the report's headline. The full report is the workflow result. */
 export function finishedDetails(r: Report): string {
-  const lines = [`**${r.status}**: ${r.rootCause}`];
-  if (r.recommendations[0]) lines.push('', `**Do first:** ${r.recommendations[0]}`);
+  const lines = [`**${r.status}**: ${mdText(r.rootCause)}`];
+  if (r.recommendations[0]) lines.push('', `**Do first:** ${mdText(r.recommendations[0])}`);
   const facts = [
     r.onset ? `onset ${r.onset}` : null,
     r.suspectedChange ? `suspected change \`${r.suspectedChange}\`` : null,
