@@ -60,7 +60,7 @@ export async function serve(config: Config, opts: { listen?: string; config?: st
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  log('stopping: running investigations stay in Temporal and resume with the next worker');
+  log(stack ? 'stopping the embedded stack (its investigations go with it)' : 'stopping: running investigations stay in Temporal and resume with the next worker');
   server.closeAllConnections();
   await shutdown();
   return 0;
