@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Report } from '../src/schemas/report';
 import { REPO_ROOT } from '../src/stack/tools';
+import { investigationHistoryText } from './support/history-text';
 import { startTestStack, type TestStack } from './support/worker';
 
 /**
@@ -106,6 +109,38 @@ describe('bulkhead investigate, live', () => {
     expect(again.out).toContain(`investigation ${id} joined`);
     const r = Report.parse(await stack.client.workflow.getHandle(id!).result());
     expect(r).toMatchObject({ service: 'checkout-service', severity: 'page' });
+  });
+
+  it('a source auth header goes from the worker\'s env to the agent\'s requests, never into history', async () => {
+    const SECRET = `Bearer live-secret-${Date.now()}`;
+    const seen: (string | undefined)[] = [];
+    // A Prometheus HTTP API stand-in with no data, recording what the metrics agent sends.
+    const promStandin = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      const p = req.url ?? '';
+      const data = /query(_range)?/.test(p) ? { resultType: 'matrix', result: [] } : p.includes('metadata') ? {} : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+    });
+    await new Promise<void>((r) => promStandin.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(promStandin.address() as AddressInfo).port}`;
+    const cfg = path.join(dir, 'auth.yaml');
+    await writeFile(cfg, `sources:\n  prometheus: {url: "${url}", auth_env: BH_TEST_PROM_AUTH}\n`);
+    // The worker (this process) holds the value; the CLI and the workflow only the name.
+    process.env.BH_TEST_PROM_AUTH = SECRET;
+    try {
+      const r = await cli(['investigate', 'checkout slow', '--service', 'checkout-service', '--config', cfg, '--out', path.join(dir, 'auth-out')]);
+      expect(r.code, r.out.slice(-2000)).toBe(0);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((h) => h === SECRET)).toBe(true);
+      const report = JSON.parse(await readFile(path.join(dir, 'auth-out/report.json'), 'utf8')) as Report;
+      const history = await investigationHistoryText(stack.client, report.workflowId);
+      expect(history).toContain('BH_TEST_PROM_AUTH');
+      expect(history).not.toContain(SECRET.slice(7));
+      expect(r.out).not.toContain(SECRET.slice(7));
+    } finally {
+      delete process.env.BH_TEST_PROM_AUTH;
+      promStandin.close();
+    }
   });
 
   it.each([
