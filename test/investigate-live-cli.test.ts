@@ -7,7 +7,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Report } from '../src/schemas/report';
 import { REPO_ROOT } from '../src/stack/tools';
+import { cliRequest } from '../src/cli/investigate-live';
+import { startOrJoin } from '../src/intake/start';
+import { liveInput } from '../src/live/input';
+import { ConfigFile } from '../src/schemas/config-file';
+import { investigationProgress } from '../src/workflows/progress';
 import { investigationHistoryText } from './support/history-text';
+import { until } from './support/until';
 import { startTestStack, type TestStack } from './support/worker';
 
 /**
@@ -140,6 +146,43 @@ describe('bulkhead investigate, live', () => {
     } finally {
       delete process.env.BH_TEST_PROM_AUTH;
       promStandin.close();
+    }
+  });
+
+  it('a cancelled investigation still notifies, with status cancelled', async () => {
+    const posts: unknown[] = [];
+    // Prometheus that never answers: the metrics agent sits in its run until cancelled.
+    const hang = createServer(() => undefined);
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    const port = async (srv: typeof hang) => {
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+      return (srv.address() as AddressInfo).port;
+    };
+    const cfg = ConfigFile.parse({ sources: { prometheus: { url: `http://127.0.0.1:${await port(hang)}` } }, notify: [{ url: `http://127.0.0.1:${await port(hook)}/n`, format: 'json' }] });
+    const req = cliRequest({ report: 'checkout hangs', service: 'checkout-service' }, cfg, new Date()).request;
+    req.id = `${req.id}-cancel`;
+    const started = await startOrJoin(stack.client, stack.taskQueue, { incidentId: req.id, input: liveInput(cfg, req), summary: 's', details: 'd' }, 0);
+    const handle = stack.client.workflow.getHandle(started.id);
+    try {
+      await until(async () => {
+        const p = await handle.query(investigationProgress).catch(() => null);
+        return !!p?.specialists.some((x) => x.agent === 'metrics_agent' && x.step === 'run');
+      }, 90_000, 'metrics agent running');
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      await until(() => posts.length > 0, 60_000, 'cancel notification');
+      expect(posts[0]).toMatchObject({ event: 'investigation.finished', status: 'cancelled', workflowId: started.id, service: 'checkout-service' });
+    } finally {
+      hang.closeAllConnections();
+      hang.close();
+      hook.close();
     }
   });
 

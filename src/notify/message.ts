@@ -1,3 +1,4 @@
+import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 
 /** What a notification says: status, root cause, top recommendation, link. Already redacted. */
@@ -23,6 +24,21 @@ export function notifySummary(report: Report, link: string | null): NotifySummar
     status: report.status,
     rootCause: report.rootCause.slice(0, 1000),
     recommendation: report.recommendations[0]?.slice(0, 500) ?? null,
+    link,
+  };
+}
+
+/** The summary of an investigation cancelled before it had a report. */
+export function cancelledSummary(i: Incident, workflowId: string, link: string | null): NotifySummary {
+  return {
+    workflowId,
+    incidentId: i.id,
+    title: i.title,
+    service: i.service,
+    severity: i.severity,
+    status: 'cancelled',
+    rootCause: 'The investigation was cancelled before it reached a conclusion.',
+    recommendation: null,
     link,
   };
 }

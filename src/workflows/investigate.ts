@@ -15,7 +15,7 @@ import type { createSandboxActivities } from '../activities/sandbox';
 import { initialMessage } from '../brain/initial';
 import { toolResultsMessage } from '../brain/results';
 import type { BrainMessage, BrainMode, Conclusion, Dispatch } from '../brain/types';
-import { notifySummary } from '../notify/message';
+import { cancelledSummary, notifySummary, type NotifySummary } from '../notify/message';
 import { buildReport } from '../report/build';
 import type { Incident, Sources } from '../schemas/agent';
 import type { Report } from '../schemas/report';
@@ -46,13 +46,17 @@ const BRAIN_TURN = {
 /** Each turn is listed in the UI's event history with its number, not as a bare type name. */
 const brainTurnStep = (turn: number, maxTurns: number) =>
   proxyActivities<ReturnType<typeof createBrainActivities>>({ ...BRAIN_TURN, summary: `brain turn ${turn} of ${maxTurns}` }).brainTurn;
-/** A webhook that is down is retried for about two minutes, then given up on: never fatal. */
+/** A webhook that is down is retried for about half a minute (5 attempts), then given up on: never fatal. */
 const notifyStep = (t: NotifyTarget) =>
   proxyActivities<ReturnType<typeof createNotifyActivities>>({
-    startToCloseTimeout: '20s',
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
+    startToCloseTimeout: '15s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
     summary: `notify (${t.format}) ${t.url ? safeHost(t.url) : `$${t.urlEnv}`}`,
   }).postNotification;
+/** Each webhook is retried on its own; one that stays down is given up on, never fatal. */
+async function notifyAll(targets: NotifyTarget[], summary: NotifySummary): Promise<void> {
+  await Promise.all(targets.map((t) => notifyStep(t)({ target: t, summary }).catch(() => undefined)));
+}
 /** Only the host of a webhook URL is shown: its path may be the secret (Slack). */
 function safeHost(url: string): string {
   const m = /^[a-z]+:\/\/([^/?#@]*@)?([^/?#]+)/i.exec(url);
@@ -200,9 +204,13 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   } catch (err) {
     if (isCancellation(err)) {
       progress.status = 'cancelled';
-      await CancellationScope.nonCancellable(async () =>
-        upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: 'cancelled' }]),
-      );
+      await CancellationScope.nonCancellable(async () => {
+        upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: 'cancelled' }]);
+        if (!input.notify?.length) return;
+        // Whoever was told it started is told it ended, cancelled included.
+        setCurrentDetails('**cancelled** before a conclusion');
+        await notifyAll(input.notify, cancelledSummary(incident, info.workflowId, input.link ?? null));
+      });
     }
     throw err;
   }
@@ -227,9 +235,7 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: report.status }]);
   setCurrentDetails(finishedDetails(report));
   if (input.notify?.length) {
-    const summary = notifySummary(report, input.link ?? null);
-    // Retried inside each activity; a webhook that stays down is given up on, never fatal.
-    await Promise.all(input.notify.map((t) => notifyStep(t)({ target: t, summary }).catch(() => undefined)));
+    await notifyAll(input.notify, notifySummary(report, input.link ?? null));
   }
   return report;
 }
