@@ -52,6 +52,7 @@ const hits: Hit[] = [];
 const policies: { agent: string; policy: ResolvedPolicy }[] = [];
 let probes: { id: string; exitCode: number; stderr: string }[] = [];
 let probeScript = 'true';
+let otherProbes: Record<'log_agent' | 'runbook_agent', { id: string; exitCode: number; stderr: string }[]> = { log_agent: [], runbook_agent: [] };
 let incidentAt = 0;
 let report: Report;
 let reportAt = 0;
@@ -186,9 +187,12 @@ beforeAll(async () => {
           return local.applyPolicy(id, policy);
         },
       });
-      const p = withProbe(recording, 'metrics_agent', () => `${probeScript} >&2`);
-      probes = p.probes;
-      return p.driver;
+      const m = withProbe(recording, 'metrics_agent', () => `${probeScript} >&2`);
+      const l = withProbe(m.driver, 'log_agent', () => `${probeScript} >&2`);
+      const r = withProbe(l.driver, 'runbook_agent', () => `${probeScript} >&2`);
+      probes = m.probes;
+      otherProbes = { log_agent: l.probes, runbook_agent: r.probes };
+      return r.driver;
     },
   });
 
@@ -342,5 +346,15 @@ describe('Alertmanager -> bulkhead serve -> investigation -> notification (real 
     expect(code(prom.url)).toBe('200');
     for (const other of [am.url, `http://127.0.0.1:${servePort}`, `http://${inject('temporalAddress')}`]) expect(code(other)).not.toBe('200');
     expect(lines.filter((l) => l.endsWith(' 200'))).toHaveLength(1);
+  });
+
+  it('the log and runbook sandboxes (no network source configured) reach none of them, Prometheus included', () => {
+    for (const agent of ['log_agent', 'runbook_agent'] as const) {
+      const got = otherProbes[agent];
+      expect(got.length, agent).toBeGreaterThan(0);
+      const lines = got[0]!.stderr.trim().split('\n').filter((l) => l.startsWith('http'));
+      expect(lines, agent).toHaveLength(5);
+      expect(lines.filter((l) => l.endsWith(' 200')), agent).toEqual([]);
+    }
   });
 });
