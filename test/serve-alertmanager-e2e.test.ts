@@ -54,6 +54,7 @@ let probes: { id: string; exitCode: number; stderr: string }[] = [];
 let probeScript = 'true';
 let otherProbes: Record<'log_agent' | 'runbook_agent', { id: string; exitCode: number; stderr: string }[]> = { log_agent: [], runbook_agent: [] };
 let incidentAt = 0;
+let recoveredAt = 0;
 let report: Report;
 let reportAt = 0;
 let groupKey = '';
@@ -62,7 +63,9 @@ let groupKey = '';
 function exporterText(now: number, base: { ok: number; err: number; since: number }): string {
   const t = (now - base.since) / 1000;
   const incident = incidentAt > 0 && now >= incidentAt;
-  const errs = base.err + 0.1 * t + (incident ? 25 * ((now - incidentAt) / 1000) : 0);
+  // After the rollback the 5xx stop: the counter stays where it got to.
+  const errorsUntil = recoveredAt > 0 ? Math.min(now, recoveredAt) : now;
+  const errs = base.err + 0.1 * t + (incident ? 25 * (Math.max(0, errorsUntil - incidentAt) / 1000) : 0);
   return [
     '# HELP http_requests_total Requests served.',
     '# TYPE http_requests_total counter',
@@ -253,6 +256,11 @@ beforeAll(async () => {
     throw new Error(`${e.message}\n${serveOut}`);
   });
   const alertAt = started.at;
+  // Recovery: the rule stops matching, Alertmanager sends `resolved`, which starts nothing.
+  recoveredAt = Date.now();
+  await until(() => serveLines.some((l) => l.line.includes(': resolved, nothing started')), 90_000, 'no resolved notification').catch((e: Error) => {
+    throw new Error(`${e.message}\n${serveOut}`);
+  });
   console.log(
     `live chain: incident -> first webhook ${((alertAt - incidentAt) / 1000).toFixed(1)} s; webhook -> report ${((reportAt - alertAt) / 1000).toFixed(1)} s; incident -> report ${((reportAt - incidentAt) / 1000).toFixed(1)} s`,
   );
@@ -287,13 +295,14 @@ describe('Alertmanager -> bulkhead serve -> investigation -> notification (real 
     for (const s of report.specialists) expect(s.sandbox).toMatchObject({ created: true, deleted: true });
   });
 
-  it('repeats of the group joined the one investigation', async () => {
+  it('repeats of the group joined the one investigation, and its resolved notification started nothing', async () => {
     const id = `incident-${alertIncidentId(groupKey)}`;
     let runs = 0;
     for await (const _ of stack.client.workflow.list({ query: `WorkflowId = "${id}"` })) runs++;
     expect(runs).toBe(1);
     expect(serveLines.filter((l) => l.line.includes(`: started ${id}`)).length).toBe(1);
     expect(serveLines.filter((l) => l.line.includes(`: joined ${id}`)).length).toBeGreaterThan(0);
+    expect(serveLines.some((l) => l.line === `alert group ${groupKey}: resolved, nothing started`)).toBe(true);
   });
 
   it('serves the report and refuses a bad payload with 400 naming the field', async () => {

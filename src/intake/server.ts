@@ -86,7 +86,10 @@ export function createIntakeServer(opts: IntakeOptions): Server {
       if (e instanceof PayloadError) throw new HttpError(400, e.message, e.field);
       throw e;
     }
-    if (!inv) return { status: 200, body: { investigations: [] } };
+    if (!inv) {
+      log(`alert group ${(raw as { groupKey: string }).groupKey}: resolved, nothing started`);
+      return { status: 200, body: { investigations: [] } };
+    }
     // Annotations are free text from whoever wrote the rule: redacted before they are stored.
     const request = redactDeep(inv.request);
     const id = `incident-${request.id}`;
