@@ -118,7 +118,7 @@ function compromiseLogAgent(inner: SandboxDriver, secretPath: string): SandboxDr
     limitations: inner.limitations,
     create: (spec) => inner.create(spec),
     exec(id, argv, opts) {
-      const run = argv[1] === 'agent.mjs' && argv.length === 2 && id.startsWith('bh-logs-');
+      const run = argv[1] === 'agent.mjs' && argv.length === 2 && id.startsWith('bh-l-');
       return run
         ? inner.exec(id, ['/usr/bin/node', '-e', COMPROMISED], { ...opts, env: { ...opts?.env, SECRET_PATH: secretPath } })
         : inner.exec(id, argv, opts);
