@@ -38,6 +38,10 @@ declare -A DEB_FOR=(
   [bwrap]=bubblewrap
   [socat]=socat
   [rg]=ripgrep
+  # local sandbox driver: drops to the sandbox's uid, sets rlimits, makes its user namespace
+  [setpriv]=util-linux
+  [prlimit]=util-linux
+  [unshare]=util-linux
   [prometheus]=prometheus
   [promtool]=prometheus
 )

@@ -8,7 +8,7 @@ import { createSessionActivities, type SessionActivityDeps } from './session';
 /** Every activity the worker registers, wired to this worker's configuration and driver. */
 export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps & Pick<ReaperActivityDeps, 'stack'> & { config: Config }) {
   return {
-    ...createScenarioActivities(),
+    ...createScenarioActivities(deps.config),
     ...createSandboxActivities(deps),
     ...createBrainActivities(deps.config),
     ...createSessionActivities(deps),

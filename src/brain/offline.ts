@@ -50,9 +50,16 @@ export function offlineTurn(input: BrainTurnInput): BrainTurnResult {
 }
 
 interface Findings {
+  onset?: string | null;
   suspectedChange?: string | null;
-  topErrors?: { signature: string }[];
+  culprit?: string | null;
+  topErrors?: { signature: string; firstSeen?: string }[];
   anomalies?: { name: string }[];
+}
+
+/** Errors seen more than a minute before the earliest onset were already there: not symptoms. */
+function newSince(errors: { signature: string; firstSeen?: string }[], onset: number): { signature: string }[] {
+  return errors.filter((e) => !Number.isFinite(onset) || !e.firstSeen || !(Date.parse(e.firstSeen) < onset - 60_000));
 }
 
 /** The evidence the specialists returned last turn, by agent (see results.ts for the framing). */
@@ -75,7 +82,9 @@ function lastFindings(input: BrainTurnInput): (Findings & { agent: string })[] {
 /** What an incident commander does before searching history: describe the symptoms found. */
 export function runbookTask(input: BrainTurnInput): string {
   const f = lastFindings(input);
-  const errors = f.flatMap((x) => x.topErrors ?? []).slice(0, 3).map((e) => short(e.signature, 160));
+  const onset = Math.min(...f.map((x) => (x.onset ? Date.parse(x.onset) : NaN)).filter(Number.isFinite));
+  const errors = newSince(f.flatMap((x) => x.topErrors ?? []), onset).slice(0, 3).map((e) => short(e.signature, 160));
+  const culprit = f.map((x) => x.culprit).find((c) => !!c && c !== input.incident.service);
   const moved = f.flatMap((x) => x.anomalies ?? []).slice(0, 4).map((a) => short(a.name, 80));
   // The log agent tests whether errors are new since a change; the metrics agent only sees rollouts.
   const judges = f.some((x) => x.agent === 'log_agent') ? f.filter((x) => x.agent === 'log_agent') : f;
@@ -84,6 +93,7 @@ export function runbookTask(input: BrainTurnInput): string {
   if (errors.length) parts.push(`Errors: ${errors.join('; ')}.`);
   if (moved.length) parts.push(`Metrics that changed: ${moved.join('; ')}.`);
   if (change) parts.push(`They started after change ${change}.`);
+  if (culprit) parts.push(`The likely culprit is ${short(culprit, 120)}, which the service depends on or runs beside; include its past incidents.`);
   parts.push(`Reported: ${short(input.incident.title, 300)}.`);
   parts.push('Give the best matches with their root cause, fix, runbook id and time to resolve.');
   return short(parts.join(' '), 1900);

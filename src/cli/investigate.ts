@@ -7,12 +7,15 @@ import { renderMarkdown } from '../report/markdown';
 import { loadScenario } from '../scenario/load';
 import type { Report } from '../schemas/report';
 import { REPO_ROOT } from '../stack/tools';
-import { startEmbeddedStack } from '../stack/embedded';
+import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
+import { cancelInvestigation, deleteLeftovers, type CancelOutcome } from './cancel-run';
 import { connectClient } from './client';
+import { onInterrupt, signalExitCode } from './interrupt';
 import { progressPrinter } from './progress';
+import { validateOut } from './validate-out';
 
 export interface InvestigateOptions {
   scenario: string;
@@ -87,25 +90,33 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
   if (opts.detach && !config.TEMPORAL_ADDRESS) {
     throw new InputError('--detach', 'needs a stack that outlives this command: run `bulkhead dev` and set TEMPORAL_ADDRESS');
   }
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id));
+  // Checked now, not after the run: an unusable --out must not cost an investigation.
+  const outDir = await validateOut(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id), scenario.dir);
 
-  const stack = config.TEMPORAL_ADDRESS
-    ? null
-    : await startEmbeddedStack({ config, omFiles: scenario.omFiles, dbFile: opts.dbFile, wellKnownPorts: opts.wellKnownPorts, log: write });
-  const address = config.TEMPORAL_ADDRESS ?? stack!.address;
-  const { client, close } = await connectClient(address, config.TEMPORAL_NAMESPACE);
+  // Signals: the first cancels the investigation and waits for every sandbox delete before the
+  // stack stops; a second stops at once, after deleting what this process created.
+  const interrupt = onInterrupt({
+    first: () => write('\ninterrupted: cancelling the investigation and waiting for its sandboxes to be deleted (signal again to quit now)'),
+    second: () => write('second signal: deleting what is left and quitting now'),
+  });
+  let stack: EmbeddedStack | null = null;
   let handle: WorkflowHandle<typeof investigateIncident> | null = null;
-  let interrupted = false;
-  // Ctrl-C cancels the investigation, so every sandbox is deleted before the stack goes down.
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    write('\ninterrupted: cancelling the investigation and deleting its sandboxes (Ctrl-C again to quit now)');
-    void handle?.cancel().catch(() => undefined);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  let close = async () => undefined as void;
+  void interrupt.second.then(async () => {
+    if (stack && handle) await deleteLeftovers(stack.driver, handle.workflowId).catch(() => undefined);
+    // The exit hook (src/stack/proc.ts) kills the dev server and Prometheus.
+    process.exit(signalExitCode(interrupt.signal));
+  });
   try {
+    stack = config.TEMPORAL_ADDRESS
+      ? null
+      : await startEmbeddedStack({ config, omFiles: scenario.omFiles, dbFile: opts.dbFile, wellKnownPorts: opts.wellKnownPorts, log: write });
+    if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
+    const address = config.TEMPORAL_ADDRESS ?? stack!.address;
+    const conn = await connectClient(address, config.TEMPORAL_NAMESPACE);
+    close = conn.close;
+    const client = conn.client;
+    if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
     handle = await start(client, config, scenario.dir, id);
     write(`investigation ${id} started`);
     const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
@@ -114,15 +125,16 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
       write(`detached: follow it with \`bulkhead watch ${id}\`, fetch it with \`bulkhead report ${id}\``);
       return { report: null, exitCode: 0 };
     }
-    let report: Report;
-    try {
-      report = await follow(handle, write);
-    } catch (e) {
-      if (interrupted) {
-        write('investigation cancelled; its sandboxes were deleted');
-        return { report: null, exitCode: 130 };
-      }
+    const followed = follow(handle, write);
+    followed.catch(() => undefined);
+    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
+      if (interrupt.count) return null;
       throw e;
+    });
+    if (!report) {
+      const outcome = await cancelInvestigation({ client, handle, driver: stack?.driver ?? null, stopNow: interrupt.second });
+      write(cancelMessage(outcome, !!stack));
+      return { report: null, exitCode: signalExitCode(interrupt.signal) };
     }
     const files = await writeReport(outDir, report);
     write('');
@@ -132,12 +144,22 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
     if (link) write(`Temporal UI: ${link}`);
     return { report, exitCode: report.status === 'failed' ? 1 : 0 };
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     await close();
     if (stack) {
       write('stopping the embedded stack');
       await stack.stop();
     }
+    interrupt.dispose();
   }
+}
+
+/** What the user is told after a cancel: only what was checked. */
+function cancelMessage(o: CancelOutcome, local: boolean): string {
+  if (!local) {
+    return o.closed
+      ? 'investigation cancelled; its specialists finished their cleanup (sandbox deletes run on the worker)'
+      : 'investigation cancel requested; its specialists had not finished their cleanup when we stopped waiting';
+  }
+  if (o.left.length) return `investigation cancelled; ${o.left.length} sandbox(es) could not be deleted: ${o.left.join(', ')} (\`bulkhead sandbox reap\` removes them)`;
+  return `investigation cancelled; its sandboxes were deleted${o.deletedHere ? ` (${o.deletedHere} of them here, after the workflows stopped waiting)` : ''}`;
 }

@@ -12,7 +12,8 @@ const USAGE = `bulkhead: investigate production incidents with sandboxed special
   bulkhead investigate --scenario DIR [--out DIR] [--detach]
   bulkhead watch ID | report ID [--out DIR] | replay ID|HISTORY.json [--id WORKFLOW_ID]
   bulkhead dispatch AGENT "TASK"             print a specialist's summary (Managed Agents bash tool)
-  bulkhead on-work                           the ant poller's --on-work shim
+  bulkhead on-work                           the ant poller's --on-work shim (use bin/bulkhead-on-work as the flag value)
+  bulkhead agents-worker                     native Managed Agents environment worker (ANTHROPIC_ENVIRONMENT_ID/_KEY)
   bulkhead sandbox run --agent AGENT [--scenario DIR] -- CMD...
   bulkhead sandbox list | reap [--grace-seconds S]
   bulkhead bench [--quick]                   sandbox lifecycle, Temporal overhead, throughput -> bench/results.json
@@ -73,6 +74,10 @@ const commands: Record<string, Handler> = {
   async 'on-work'(config) {
     const { onWork } = await import('./on-work');
     return onWork(config);
+  },
+  async 'agents-worker'(config) {
+    const { agentsWorker } = await import('./agents-worker');
+    return agentsWorker(config);
   },
   // Raw argv: the task is free text (it may start with "-") and is sent as given.
   async dispatch(_config, argv) {

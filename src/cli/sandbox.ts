@@ -10,6 +10,7 @@ import { reapOrphans } from '../sandbox/reap';
 import { forStack } from '../sandbox/stack';
 import { kindBase, sandboxName } from '../workflows/ids';
 import { parseFlags } from './args';
+import { onInterrupt, signalExitCode } from './interrupt';
 import { connectClient } from './client';
 
 /** `bulkhead sandbox run|list|reap`: the operator's view of the security boundary. */
@@ -79,19 +80,42 @@ async function run(config: Config, driver: Awaited<ReturnType<typeof createDrive
   const policy = resolvePolicy(await loadPolicy(agent.data), 'run', targets, sources);
 
   const id = sandboxName(kindBase('c', randomBytes(16).toString('hex')), 0);
-  await driver.create({ id, agent: agent.data, owner: 'cli', readOnly: policy.readOnly });
+  // Deleted on every path: a signal aborts the command, and the finally below deletes; a second
+  // signal deletes at once and exits.
+  const abort = new AbortController();
+  const interrupt = onInterrupt({
+    first: () => abort.abort(),
+    second: () => {
+      void driver.delete(id).finally(() => process.exit(signalExitCode(interrupt.signal)));
+    },
+  });
   try {
+    await driver.create({ id, agent: agent.data, owner: 'cli', readOnly: policy.readOnly });
+    if (interrupt.count) return signalExitCode(interrupt.signal);
     await driver.applyPolicy(id, policy);
     console.error(`sandbox ${id} (${driver.kind}), policy ${agent.data}: ${policy.endpoints.map((e) => `${e.host}:${e.port}`).join(', ') || 'no network'}`);
-    const r = await driver.exec(id, cmd, { timeoutMs: 120_000 });
+    const r = await driver.exec(id, cmd, { timeoutMs: 120_000, signal: abort.signal }).catch((e: unknown) => {
+      if (interrupt.count) return null;
+      throw e;
+    });
+    if (!r) {
+      console.error(`interrupted (${interrupt.signal})`);
+      return signalExitCode(interrupt.signal);
+    }
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
     const denials = await driver.denials(id);
     for (const d of denials) console.error(`refused: ${d.host}:${d.port}${d.binary ? ` (${d.binary})` : ''}: ${d.reason}`);
     if (r.timedOut) console.error('timed out');
+    if (interrupt.count) {
+      console.error(`interrupted (${interrupt.signal})`);
+      return signalExitCode(interrupt.signal);
+    }
     return r.exitCode;
   } finally {
     await driver.delete(id);
-    console.error(`sandbox ${id} deleted`);
+    const still = (await driver.list()).some((s) => s.id === id);
+    console.error(still ? `sandbox ${id} could NOT be deleted: \`bulkhead sandbox reap\` removes it` : `sandbox ${id} deleted`);
+    interrupt.dispose();
   }
 }

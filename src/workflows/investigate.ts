@@ -22,6 +22,7 @@ import { type InvestigationProgress, investigationProgress, queuedProgress, spec
 import { SERVICE_SEARCH_ATTRIBUTE, SEVERITY_SEARCH_ATTRIBUTE, STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import { executeSpecialist } from './specialist';
 import type { InvestigateInput, SpecialistOutput } from './types';
+import { boundWindow } from './window';
 
 const { loadScenario } = proxyActivities<ReturnType<typeof createScenarioActivities>>({
   startToCloseTimeout: '60s',
@@ -61,6 +62,7 @@ function outcomeOf(out: SpecialistOutput) {
     const headline = {
       onset: e.onset,
       suspectedChange: e.suspectedChange,
+      culprit: e.culprit,
       changes: e.changes.slice(0, 5),
       topErrors: e.topErrors.slice(0, 5),
       anomalies: e.anomalies.slice(0, 6).map(({ name, onset, before, after, unit }) => ({ name, onset, before, after, unit })),
@@ -106,6 +108,8 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   } else {
     throw ApplicationFailure.nonRetryable('input: give scenarioDir or incident', 'InvalidInput');
   }
+  const bounded = boundWindow(incident);
+  incident = bounded.incident;
   progress.incidentId = incident.id;
   progress.status = 'running';
   upsertSearchAttributes([
@@ -120,7 +124,7 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   // The first message is the incident itself, so the history reads on its own.
   const transcript: BrainMessage[] = [initialMessage(incident)];
   const outputs: SpecialistOutput[] = [];
-  const reasons: string[] = [];
+  const reasons: string[] = [...bounded.reasons];
   let mode: BrainMode = 'offline';
   let model: string | null = null;
   let conclusion: Conclusion | null = null;
