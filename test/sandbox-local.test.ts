@@ -157,15 +157,13 @@ describe('local sandbox driver', () => {
     expect(r.timedOut).toBe(true);
     expect(r.stdout).toBe('');
     expect(Date.now() - t0).toBeLessThan(5000);
-    await new Promise((res) => setTimeout(res, 200));
-    expect(hostPids('sleep 41.5')).toEqual([]);
+    await until(() => hostPids('sleep 41.5').length === 0, 10_000, 'the timed-out command to be gone');
 
     const ac = new AbortController();
     const p = sh('sb-a', 'sleep 42.5', { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toThrow();
-    await new Promise((res) => setTimeout(res, 300));
-    expect(hostPids('sleep 42.5')).toEqual([]);
+    await until(() => hostPids('sleep 42.5').length === 0, 10_000, 'the aborted command to be gone');
   });
 
   it('uploads into the workdir only', async () => {
@@ -222,7 +220,8 @@ describe('local sandbox driver', () => {
       await driver.applyPolicy(id, { ...policyFor(allowedPort), readOnly: [] });
       expect((await driver.exec(id, ['true'])).exitCode).toBe(0);
       expect((await sh(id, 'sleep 45.5 </dev/null >/dev/null 2>&1 & echo started')).stdout).toBe('started\n');
-      expect(hostPids('sleep 45.5')).toEqual([]);
+      // The pid namespace ends with the command: its background child goes with it.
+      await until(() => hostPids('sleep 45.5').length === 0, 10_000, 'the background sleep to be gone');
       await driver.delete(id);
       expect(readdirSync(root)).not.toContain(id);
     }

@@ -137,7 +137,8 @@ export class SandboxRunner {
       };
       const timer = opts.timeoutMs && opts.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : undefined;
       const onAbort = () => {
-        kill();
+        // Nobody waits for this command any more: no grace period.
+        signalGroup(child.pid, 'SIGKILL');
         const e = new Error('exec aborted');
         e.name = 'AbortError';
         reject(opts.signal?.reason instanceof Error ? opts.signal.reason : e);
