@@ -120,6 +120,31 @@ describe('local sandbox driver', () => {
     expect((await sh('sb-a', viaProxy(allowedPort))).stdout).not.toContain('allowed-ok');
   });
 
+  it('records refusals within bounds: a malformed host is refused unrecorded, a flood is capped', async () => {
+    await driver.create({ id: 'sb-flood', agent: 'log_agent', owner: 'test', readOnly: [] });
+    // 250 refused CONNECTs and one with a host that is not a host (control bytes, a space-free payload).
+    const script = `
+      const net = require('node:net');
+      const one = (target) => new Promise((res) => {
+        const s = net.connect(3128, '127.0.0.1', () => s.write('CONNECT ' + target + ' HTTP/1.1\\r\\n\\r\\n'));
+        let b = ''; s.on('data', (d) => (b += d)); s.on('close', () => res(b.split('\\r\\n')[0])); s.on('error', () => res('error'));
+      });
+      (async () => {
+        console.log(await one('\\u001b]52;c;cGF5bG9hZA==\\u0007.example:443'));
+        const codes = new Set();
+        for (let i = 0; i < 250; i++) codes.add(await one('h' + i + '.example.com:443'));
+        console.log([...codes].join(','));
+      })();`;
+    const r = await driver.exec('sb-flood', ['/usr/bin/node', '-e', script], { timeoutMs: 120_000 });
+    expect(r.stdout).toBe('HTTP/1.1 400 Bad Request\nHTTP/1.1 403 Forbidden\n');
+    const denials = await driver.denials('sb-flood');
+    expect(denials).toHaveLength(201);
+    expect(denials[0]).toEqual({ host: 'h0.example.com', port: 443, binary: null, reason: 'host is not on the allow list' });
+    expect(denials.at(-1)!.reason).toMatch(/^denial log full/);
+    expect(JSON.stringify(denials)).not.toMatch(/52;c|\\u001b|\\u0007/);
+    await driver.delete('sb-flood');
+  });
+
   it('mounts data read-only and the workdir read-write, nothing else', async () => {
     const marker = `bh-escape-${process.pid}`;
     const r = await sh(
