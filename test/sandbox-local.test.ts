@@ -346,6 +346,24 @@ describe('local sandbox identity and limits', () => {
     expect((await d.exec('lim', ['/bin/echo', 'ok'])).stdout).toBe('ok\n');
   });
 
+  it("takes an agent's limits from its policy file when the driver is given none", async () => {
+    const policyDir = mkdtempSync(path.join(os.tmpdir(), 'bh-sbpol-'));
+    writeFileSync(
+      path.join(policyDir, 'metrics_agent.yaml'),
+      'version: 1\nagent: metrics_agent\nfilesystem: {read_only: []}\nnetwork: {endpoints: []}\nlimits: {memory_mb: 96, processes: 32}\n',
+    );
+    const d = new LocalDriver({ root: path.join(lroot, 'pol'), policyDir });
+    try {
+      await d.create({ id: 'pol', agent: 'metrics_agent', owner: 'test', readOnly: [] });
+      const r = await d.exec('pol', ['/usr/bin/node', '-e', 'const a=[];for(let i=0;i<32;i++){a.push(Buffer.alloc(16<<20,1))}console.log("ALLOCATED")'], { timeoutMs: 60_000 });
+      expect(r.stdout).not.toContain('ALLOCATED');
+      expect(r.limit?.message).toContain('memory (96 MB)');
+    } finally {
+      await d.close();
+      rmSync(policyDir, { recursive: true, force: true });
+    }
+  });
+
   it('a command that spins past its CPU time is killed with a clear reason', async () => {
     const r = await rl.exec('lim', ['/bin/sh', '-c', 'while :; do :; done'], { timeoutMs: 60_000 });
     expect(r.timedOut).toBe(false);

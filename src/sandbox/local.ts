@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chown, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
+import { loadPolicy } from './policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
 import { limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, SandboxRunner, usernsAvailable } from './local/runner';
 import { EgressProxy } from './local/egress-proxy';
@@ -24,6 +25,7 @@ interface Live {
   readOnly: string[];
   hostUid: number;
   cgroup: SandboxCgroup | null;
+  limits: Limits;
   counters: LimitCounters;
 }
 
@@ -58,10 +60,19 @@ export class LocalDriver implements SandboxDriver {
 
   private readonly cgroups: boolean;
 
-  /** `cgroups: false` forces the rlimit fallback (what a host without writable cgroups gets). */
-  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean } = {}) {
+  private readonly explicitLimits: Partial<Limits>;
+  private readonly policyDir: string | undefined;
+
+  /**
+   * Limits: `limits` here, else the agent's policy (`limits.memory_mb`, `processes`,
+   * `cpu_seconds`), else the environment, else the defaults. `cgroups: false` forces the rlimit
+   * fallback (what a host without writable cgroups gets).
+   */
+  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean; policyDir?: string } = {}) {
     this.root = path.resolve(opts.root ?? DEFAULT_SANDBOX_ROOT);
     this.limits = { ...limitsFromEnv(), ...opts.limits };
+    this.explicitLimits = opts.limits ?? {};
+    this.policyDir = opts.policyDir;
     const cg: ReturnType<typeof cgroupMode> = opts.cgroups === false ? { kind: 'none', why: 'cgroups turned off for this driver' } : cgroupMode();
     this.cgroups = cg.kind !== 'none';
     this.limitations = [
@@ -97,6 +108,7 @@ export class LocalDriver implements SandboxDriver {
     const readOnly = spec.readOnly.map((p) => path.resolve(p));
     const hostUid = RUN_AS_ROOT ? UID_BASE + (parseInt(createHash('sha256').update(paths.dir).digest('hex').slice(0, 8), 16) % UID_SPAN) : process.getuid!();
     const layout: Layout = { workDir: paths.work, proxyDir: paths.proxyDir, readOnly, node: SANDBOX_NODE };
+    const limits = await this.limitsFor(spec.agent);
     const proxy = new EgressProxy(paths.proxySocket, paths.denials);
     let cgroup: SandboxCgroup | null = null;
     try {
@@ -108,13 +120,13 @@ export class LocalDriver implements SandboxDriver {
       await mkdir(paths.proxyDir, { mode: 0o755 });
       await writeFile(paths.denials, '');
       await proxy.listen();
-      cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, this.limits) : null;
+      cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, limits) : null;
     } catch (e) {
       proxy.close();
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot prepare sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    const runner = new SandboxRunner({ layout, hostUid, limits: this.limits, cgroup });
+    const runner = new SandboxRunner({ layout, hostUid, limits, cgroup });
     const meta: SandboxMeta = {
       id: spec.id,
       owner: spec.owner,
@@ -135,7 +147,7 @@ export class LocalDriver implements SandboxDriver {
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot create sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    this.live.set(spec.id, { runner, proxy, paths, readOnly, hostUid, cgroup, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
+    this.live.set(spec.id, { runner, proxy, paths, readOnly, hostUid, cgroup, limits, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
     return spec.id;
   }
 
@@ -151,7 +163,7 @@ export class LocalDriver implements SandboxDriver {
     // Without cgroups there are no counters: the failed command's own words are the evidence.
     if (!live.cgroup && !kind && r.exitCode !== 0) kind = limitFromStderr(r.stderr);
     if (!kind) return r;
-    const message = limitMessage(kind, this.limits);
+    const message = limitMessage(kind, live.limits);
     return { ...r, exitCode: r.exitCode === 0 ? 1 : r.exitCode, stderr: `${r.stderr}${r.stderr.endsWith('\n') || !r.stderr ? '' : '\n'}bulkhead: ${message}\n`, limit: { kind, message } };
   }
 
@@ -249,6 +261,22 @@ export class LocalDriver implements SandboxDriver {
   /** Tears down every sandbox this instance holds (worker shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.live.keys()].map((id) => this.delete(id)));
+  }
+
+  /** This agent's limits: see the constructor. An agent without a policy file gets the driver's. */
+  private async limitsFor(agent: string): Promise<Limits> {
+    let p: Awaited<ReturnType<typeof loadPolicy>>['limits'] | null = null;
+    try {
+      p = (await loadPolicy(agent as SandboxSpec['agent'], this.policyDir)).limits;
+    } catch {
+      p = null;
+    }
+    const fromPolicy: Partial<Limits> = {
+      ...(p?.memory_mb ? { memoryMb: p.memory_mb } : {}),
+      ...(p?.processes ? { processes: p.processes } : {}),
+      ...(p?.cpu_seconds ? { cpuSeconds: p.cpu_seconds } : {}),
+    };
+    return { ...this.limits, ...fromPolicy, ...this.explicitLimits };
   }
 
   private async held(id: string): Promise<Live> {
