@@ -232,6 +232,20 @@ describe('local sandbox driver', () => {
     await expectError(driver.exec('incident-1/log_agent-1', ['true']), 'SandboxMissing');
   });
 
+  it('preflight passes here, and refuses a host where bubblewrap cannot run, naming the cause', async () => {
+    await driver.preflight();
+    const broken = new LocalDriver({ root, bwrap: '/nonexistent/bwrap' });
+    const e = await broken.preflight().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(SandboxError);
+    expect((e as SandboxError).type).toBe('DriverUnavailable');
+    expect((e as Error).message).toMatch(/nonexistent\/bwrap/);
+    // Its throwaway sandbox is gone either way.
+    expect(readdirSync(root).filter((d) => d.startsWith('preflight-'))).toEqual([]);
+  });
+
   it('rejects a policy needing mounts the sandbox lacks', async () => {
     await expectError(driver.applyPolicy('sb-a', { ...policyFor(allowedPort), readOnly: ['/var/log'] }), 'PolicyRejected');
   });

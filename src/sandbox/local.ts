@@ -68,8 +68,11 @@ export class LocalDriver implements SandboxDriver {
    * `cpu_seconds`), else the environment, else the defaults. `cgroups: false` forces the rlimit
    * fallback (what a host without writable cgroups gets).
    */
-  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean; policyDir?: string } = {}) {
+  private readonly bwrap: string | undefined;
+
+  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean; policyDir?: string; bwrap?: string } = {}) {
     this.root = path.resolve(opts.root ?? DEFAULT_SANDBOX_ROOT);
+    this.bwrap = opts.bwrap;
     this.limits = { ...limitsFromEnv(), ...opts.limits };
     this.explicitLimits = opts.limits ?? {};
     this.policyDir = opts.policyDir;
@@ -126,7 +129,7 @@ export class LocalDriver implements SandboxDriver {
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot prepare sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    const runner = new SandboxRunner({ layout, hostUid, limits, cgroup });
+    const runner = new SandboxRunner({ layout, hostUid, limits, cgroup, bwrap: this.bwrap });
     const meta: SandboxMeta = {
       id: spec.id,
       owner: spec.owner,
@@ -256,6 +259,28 @@ export class LocalDriver implements SandboxDriver {
           return [];
         }
       });
+  }
+
+  /**
+   * Worker start-up: one throwaway sandbox runs /bin/true, so a host where bubblewrap cannot make
+   * its namespaces (a container without the privilege, a missing package) is refused at start,
+   * naming the cause, rather than sandbox by sandbox. socat is checked too: without it a sandbox
+   * would start with no way out at all.
+   */
+  async preflight(): Promise<void> {
+    if (!['/usr/bin/socat', '/bin/socat'].some((p) => existsSync(p))) {
+      throw new SandboxError('socat is not installed (/usr/bin/socat): sandboxes could not reach their proxy; install the Debian package socat', 'DriverUnavailable', false);
+    }
+    const id = `preflight-${process.pid}-${Date.now().toString(36)}`;
+    try {
+      await this.create({ id, agent: 'metrics_agent', owner: 'preflight', readOnly: [] });
+      const r = await this.exec(id, ['/bin/true'], { timeoutMs: 30_000 });
+      if (r.exitCode !== 0) {
+        throw new SandboxError(`a bubblewrap sandbox cannot start here (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500)}`, 'DriverUnavailable', false);
+      }
+    } finally {
+      await this.delete(id);
+    }
   }
 
   /** Tears down every sandbox this instance holds (worker shutdown). */
