@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { loadPolicy } from './policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
 import { limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, SandboxRunner, usernsAvailable } from './local/runner';
-import { EgressProxy } from './local/egress-proxy';
-import { cgroupMode, limitsFromEnv, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
+import { allowedEndpoints, EgressProxy } from './local/egress-proxy';
+import { cgroupMode, cgroupPids, limitFromStderr, limitMessage, limitsFromEnv, rmdirWhenEmpty, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
 import type { Layout } from './local/layout';
 import { isController, processesMentioning, processesOfUid, signal, startTime, waitGone } from './local/proc';
 import { listDirs, readMeta, statePaths, statePathsIn, writeJsonAtomic, type SandboxMeta, type StatePaths } from './local/state';
@@ -27,18 +27,6 @@ interface Live {
   cgroup: SandboxCgroup | null;
   limits: Limits;
   counters: LimitCounters;
-}
-
-/** Reason texts a run fails with when its sandbox hit a limit (also appended to its stderr). */
-export function limitMessage(kind: LimitKind, limits: Limits): string {
-  switch (kind) {
-    case 'memory':
-      return `sandbox limit reached: memory (${limits.memoryMb} MB); a process was killed or refused memory`;
-    case 'processes':
-      return `sandbox limit reached: processes (${limits.processes}); a fork was refused`;
-    case 'cpu':
-      return `sandbox limit reached: CPU time (${limits.cpuSeconds} s per process); the process was killed`;
-  }
 }
 
 /**
@@ -319,47 +307,3 @@ export class LocalDriver implements SandboxDriver {
   }
 }
 
-async function rmdirWhenEmpty(dir: string, ms = 2_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || Date.now() > end) return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Pids in cgroups a crashed controller left (their cgroup.procs files). */
-function cgroupPids(dirs: string[]): number[] {
-  const out: number[] = [];
-  for (const d of dirs) {
-    try {
-      for (const l of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (/^\d+$/.test(l)) out.push(Number(l));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */
-export function limitFromStderr(stderr: string): LimitKind | null {
-  const tail = stderr.slice(-4096);
-  if (/Cannot fork|fork: (retry: )?Resource temporarily unavailable|spawn EAGAIN|EAGAIN.*spawn/.test(tail)) return 'processes';
-  if (/Cannot allocate memory|ENOMEM|heap out of memory|Array buffer allocation failed|Out of memory|std::bad_alloc/.test(tail)) return 'memory';
-  return null;
-}
-
-/** The policy's endpoints as host:port pairs; a malformed one rejects the whole policy. */
-export function allowedEndpoints(policy: ResolvedPolicy): { host: string; port: number }[] {
-  return policy.endpoints.map((e) => {
-    const host = e.host.replace(/^\[|\]$/g, '');
-    if (!host || /[\s/*,]/.test(host) || !Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
-      throw new SandboxError(`policy endpoint ${e.name}: invalid host:port ${e.host}:${e.port}`, 'PolicyRejected', false);
-    }
-    return { host, port: e.port };
-  });
-}

@@ -1,6 +1,7 @@
 import { appendFileSync, chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import type { Denial } from '../driver';
+import type { ResolvedPolicy } from '../../schemas/policy';
+import { SandboxError, type Denial } from '../driver';
 
 const MAX_HEAD = 64 * 1024;
 const REASON_NOT_ALLOWED = 'host is not on the allow list';
@@ -147,4 +148,15 @@ function parseHostPort(s: string): { host: string; port: number } | null {
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
   return { host: m[1]!, port };
+}
+
+/** The policy's endpoints as host:port pairs; a malformed one rejects the whole policy. */
+export function allowedEndpoints(policy: ResolvedPolicy): { host: string; port: number }[] {
+  return policy.endpoints.map((e) => {
+    const host = e.host.replace(/^\[|\]$/g, '');
+    if (!host || /[\s/*,]/.test(host) || !Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
+      throw new SandboxError(`policy endpoint ${e.name}: invalid host:port ${e.host}:${e.port}`, 'PolicyRejected', false);
+    }
+    return { host, port: e.port };
+  });
 }
