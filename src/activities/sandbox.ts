@@ -29,6 +29,19 @@ export function sandboxFailure(e: unknown): unknown {
   }
   return e;
 }
+/** The agent reads these as the Authorization header of its Prometheus / Loki requests. */
+export const PROMETHEUS_AUTH_ENV = 'BULKHEAD_PROMETHEUS_AUTHORIZATION';
+export const LOKI_AUTH_ENV = 'BULKHEAD_LOKI_AUTHORIZATION';
+export function sourceAuthEnv(granted: Sources, asked: Sources, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  const read = (name: string | undefined) => (name ? env[name] : undefined);
+  const prom = granted.prometheusUrl ? read(asked.prometheusAuthEnv) : undefined;
+  const loki = granted.lokiUrl ? read(asked.lokiAuthEnv) : undefined;
+  if (prom) out[PROMETHEUS_AUTH_ENV] = prom;
+  if (loki) out[LOKI_AUTH_ENV] = loki;
+  if (granted.lokiUrl && asked.lokiTenant) out.BULKHEAD_LOKI_TENANT = asked.lokiTenant;
+  return out;
+}
 /** Runs one step, heartbeating, with permanent failures marked where they arise. */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -123,6 +136,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         incident: a.incident,
         sources: {
           ...(policy.filesystem.read_only.includes('logs') && a.sources.logsDir ? { logsDir: a.sources.logsDir } : {}),
+          ...(policy.filesystem.read_only.includes('logs') && a.sources.logDirs?.length ? { logDirs: a.sources.logDirs } : {}),
+          ...(policy.filesystem.read_only.includes('logs') && a.sources.logTimezone ? { logTimezone: a.sources.logTimezone } : {}),
           ...(policy.filesystem.read_only.includes('runbooks') && a.sources.runbooksDir ? { runbooksDir: a.sources.runbooksDir } : {}),
           ...(policy.network.endpoints.some((e) => e.target === 'prometheus') && t.prometheus ? { prometheusUrl: t.prometheus } : {}),
           ...(policy.network.endpoints.some((e) => e.target === 'loki') && t.loki ? { lokiUrl: t.loki } : {}),
@@ -135,6 +150,9 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       for (const k of ['BULKHEAD_MODEL_TIMEOUT_MS', 'BULKHEAD_MODEL_RETRIES', 'BULKHEAD_MODEL_BUDGET_MS'] as const) {
         if (config[k]) env[k] = config[k];
       }
+      // A source's Authorization header: history carries only the env var's NAME (config
+      // `auth_env`); the value is read here and reaches only the agent that talks to that source.
+      Object.assign(env, sourceAuthEnv(input.sources, a.sources));
       const res = await guard(() =>
         driver.exec(a.id, [NODE, AGENT_FILE], {
           stdin: JSON.stringify(input),

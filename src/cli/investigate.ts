@@ -7,6 +7,8 @@ import { hardenReport } from '../report/harden';
 import { renderMarkdown } from '../report/markdown';
 import { visibleText } from '../report/text';
 import { loadScenario } from '../scenario/load';
+import { scenarioDetails, uiSummary } from '../intake/start';
+import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
@@ -14,6 +16,7 @@ import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
 import { cancelInvestigation, deleteLeftovers, type CancelOutcome } from './cancel-run';
+import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
 import { onInterrupt, signalExitCode } from './interrupt';
 import { progressPrinter } from './progress';
@@ -51,7 +54,7 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     try {
-      print(await handle.query(investigationProgress));
+      print(await withChildSteps(handle, await handle.query(investigationProgress)));
     } catch {
       // Not yet picked up by a worker, or just closed: the next poll or the result tells.
     }
@@ -66,13 +69,16 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   return report;
 }
 
-async function start(client: Client, config: Config, scenarioDir: string, id: string) {
+async function start(client: Client, config: Config, scenario: { dir: string; incident: Incident }, id: string) {
+  const { incident } = scenario;
   try {
     return await client.workflow.start('investigateIncident', {
       taskQueue: config.BULKHEAD_TASK_QUEUE,
       workflowId: id,
-      args: [{ scenarioDir }],
-      staticSummary: `Investigate ${id}`,
+      args: [{ scenarioDir: scenario.dir }],
+      // The UI's list line and its details panel (markdown): what the incident is about.
+      staticSummary: uiSummary(incident.title, incident.service, incident.severity),
+      staticDetails: scenarioDetails(incident),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
@@ -121,7 +127,7 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
     close = conn.close;
     const client = conn.client;
     if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
-    handle = await start(client, config, scenario.dir, id);
+    handle = await start(client, config, scenario, id);
     write(`investigation ${id} started`);
     const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
     if (link) write(`Temporal UI: ${link}`);
