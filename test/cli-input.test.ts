@@ -110,14 +110,13 @@ describe('untrusted scenario files', () => {
 
   const refused = async (mutate: (d: string) => Promise<void>, field: string, why: RegExp) => {
     const dir = await broken(mutate);
-    const t0 = Date.now();
     const r = await bulkhead(['investigate', '--scenario', dir], NOWHERE);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(field);
     expect(r.stderr).toMatch(why);
     expect(r.stderr + r.stdout).not.toContain(SECRET);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
-    expect(Date.now() - t0).toBeLessThan(60_000);
+    expect(r.stderr).not.toContain('TEMPORAL_ADDRESS'); // refused before connecting anywhere
   };
 
   it('a log file linked to a file outside the scenario', async () => {
@@ -220,13 +219,12 @@ describe('--out is validated first', () => {
     ['a report.json that is a directory', () => path.join(tmp, 'has-dir-report'), /report\.json exists and is not a regular file/],
   ])('%s', async (_name, out, why) => {
     await symlink('/proc/self', path.join(tmp, 'proc-link')).catch(() => undefined);
-    const t0 = Date.now();
     const r = await bulkhead(['investigate', '--scenario', scenario, '--out', out()], NOWHERE);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--out: /);
     expect(r.stderr).toMatch(why);
-    // Refused before connecting anywhere (connecting to NOWHERE takes ~10 s to fail).
-    expect(Date.now() - t0).toBeLessThan(8_000);
+    // Refused before connecting anywhere: NOWHERE was never tried.
+    expect(r.stderr).not.toContain('TEMPORAL_ADDRESS');
   });
 
   it('leaves an existing file as it was, and creates nothing for a valid new path', async () => {
