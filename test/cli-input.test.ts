@@ -235,3 +235,17 @@ describe('--out is validated first', () => {
     expect((await (await import('node:fs/promises')).readdir(tmp)).filter((n) => n.startsWith('.bulkhead-probe'))).toEqual([]);
   });
 });
+
+/** Issue 14 item 1 / finding 9: messy runbooks never stop a scenario from loading (the agent reads them, warning about any it skips). */
+describe('runbooks do not fail the scenario', () => {
+  it('accepts runbooks with numbers in tags, YAML dates, CRLF, a BOM, no front matter, or binary junk', async () => {
+    const dir = await broken(async (d) => {
+      await writeFile(path.join(d, 'runbooks/zz-tags.md'), '---\nid: INC-9001\ntitle: t\ndate: 2026-03-15\ntags: [db, 504]\n---\nbody\n');
+      await writeFile(path.join(d, 'runbooks/zz-crlf.md'), '\uFEFF---\r\nid: INC-9002\r\ntitle: crlf\r\n---\r\nbody\r\n');
+      await writeFile(path.join(d, 'runbooks/zz-none.md'), '# Just a heading\n');
+      await writeFile(path.join(d, 'runbooks/zz-binary.md'), Buffer.from([0, 1, 2, 3]));
+    });
+    const s = await loadScenario(dir);
+    expect(s.sources.runbooksDir).toBe(path.join(s.dir, 'runbooks'));
+  });
+});
