@@ -249,3 +249,11 @@ describe('runbooks do not fail the scenario', () => {
     expect(s.sources.runbooksDir).toBe(path.join(s.dir, 'runbooks'));
   });
 });
+
+describe('report --out', () => {
+  it('refuses an unusable --out before connecting', async () => {
+    const r = await bulkhead(['report', 'incident-x', '--out', '/proc/x'], NOWHERE);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--out: \/proc\/x is inside \/proc/);
+  });
+});
