@@ -38,8 +38,14 @@ declare -A DEB_FOR=(
   [bwrap]=bubblewrap
   [socat]=socat
   [rg]=ripgrep
+  # local sandbox driver: drops to the sandbox's uid, sets rlimits, makes its user namespace
+  [setpriv]=util-linux
+  [prlimit]=util-linux
+  [unshare]=util-linux
   [prometheus]=prometheus
   [promtool]=prometheus
+  # Live intake (issue 11): the serve e2e test routes a real alert through a real Alertmanager.
+  [prometheus-alertmanager]=prometheus-alertmanager
 )
 missing=()
 for cmd in "${!DEB_FOR[@]}"; do

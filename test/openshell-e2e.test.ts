@@ -11,7 +11,8 @@ import { Report } from '../src/schemas/report';
 import { omFilesOf, startPrometheus, type PrometheusServer } from '../src/stack/prometheus';
 import { REPO_ROOT } from '../src/stack/tools';
 import { isValidSandboxName } from '../src/workflows/ids';
-import { FAKE_ANT, startShim } from './support/shim';
+import { type Standin, startStandin } from './support/managed-agents-standin';
+import { runLikePoller } from './support/shim';
 import { withStubAgents } from './support/stub-agents';
 import { startTestStack, type TestStack } from './support/worker';
 
@@ -138,23 +139,39 @@ describe('investigations through the OpenShell driver', () => {
 });
 
 describe('an ant-mode session through the OpenShell driver', () => {
+  const host = routableIPv4();
   let stack: TestStack;
   let stateDir: string;
+  let api: Standin;
+  let fwd: { url: string; close: () => void } | undefined;
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmp, 'state-'));
+    // The Managed Agents API stand-in, at a routable address as the real API host would be.
+    api = await startStandin();
+    fwd = host ? await forward(new URL(api.url), host) : undefined;
     stack = await startTestStack({
       // The metrics policy needs a Prometheus target; a routable name is enough, nothing queries it.
-      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, BULKHEAD_ANT_BIN: FAKE_ANT, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090' },
+      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090' },
       wrapDriver: () => withStubAgents(openshell()),
     });
   }, 120_000);
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    fwd?.close();
+    await api?.close();
+  });
 
-  it('refuses a dispatch endpoint on loopback (the sandbox proxy would), naming BULKHEAD_DISPATCH_HOST, and leaves nothing behind', async () => {
-    const sessionId = `sesn_os_${Date.now()}`;
-    const sh = startShim({ sessionId, metadata: {}, temporalAddress: stack.config.TEMPORAL_ADDRESS!, taskQueue: stack.taskQueue, stateDir });
-    await sh.exit;
-    const handle = stack.client.workflow.getHandle(`session-${sessionId}`);
+  it.skipIf(!host)('refuses a dispatch endpoint on loopback (the sandbox proxy would), naming BULKHEAD_DISPATCH_HOST, and leaves nothing behind', async () => {
+    api.addSession(['dispatch log_agent "top errors"']);
+    const shim = await runLikePoller(api, {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS!,
+      BULKHEAD_TASK_QUEUE: stack.taskQueue,
+      BULKHEAD_STATE_DIR: stateDir,
+    });
+    await shim.exit;
+    const handle = stack.client.workflow.getHandle(`work-${shim.workId}`);
     const failure = await handle.result().then(() => null, (e: Error & { cause?: Error & { cause?: Error } }) => e);
     const text = [failure?.message, failure?.cause?.message, failure?.cause?.cause?.message].join(' | ');
     expect(text).toMatch(/dispatch .*loopback.*BULKHEAD_DISPATCH_HOST/);

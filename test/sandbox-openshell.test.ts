@@ -330,6 +330,29 @@ describe('OpenShellDriver against the stand-in', () => {
     }
   });
 
+  it('retries an exec that meets a sandbox still Provisioning', async () => {
+    const sid = incarnationName(kindBase('m', 'provisioning'), 0);
+    writeFileSync(path.join(gateway, 'sandboxes', `${sid}.json`), JSON.stringify({ id: 'p1', name: sid, workspace: 'default', labels: {}, createdAtMs: Date.now(), phase: 'Provisioning', version: 1 }));
+    const e = await rejection(driver.exec(sid, ['true']));
+    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', true]);
+    expect(e.message).toContain('is not ready (phase: Provisioning)');
+    await driver.delete(sid);
+  });
+
+  it("the stand-in's `policy update` merges as OpenShell's does: an existing rule keeps its access (why the driver uses `policy set`)", () => {
+    const sid = incarnationName(kindBase('m', 'merge'), 0);
+    expect(standin(['sandbox', 'create', '--name', sid, '--', 'sleep', 'infinity']).status).toBe(0);
+    expect(standin(['policy', 'update', sid, '--add-endpoint', 'vllm-api:8000:read-only:rest:enforce', '--binary', '/usr/bin/node', '--wait']).status).toBe(0);
+    expect(standin(['policy', 'update', sid, '--add-endpoint', 'vllm-api:8000:read-write:rest:enforce', '--binary', '/usr/bin/curl', '--wait']).status).toBe(0);
+    const rec = JSON.parse(readFileSync(path.join(gateway, 'sandboxes', `${sid}.json`), 'utf8'));
+    expect(rec.policy.network_policies.allow_vllm_api_8000).toEqual({
+      name: 'allow_vllm_api_8000',
+      endpoints: [{ host: 'vllm-api', port: 8000, access: 'read-only', protocol: 'rest', enforcement: 'enforce' }],
+      binaries: [{ path: '/usr/bin/node' }, { path: '/usr/bin/curl' }],
+    });
+    expect(standin(['sandbox', 'delete', sid]).status).toBe(0);
+  });
+
   it('never broke the contract', () => {
     expect(calls().filter((c) => !c.ok)).toEqual([]);
   });

@@ -31,6 +31,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Set when the command ran into a sandbox limit (the local driver); the message says which. */
+  limit?: { kind: 'memory' | 'processes' | 'cpu'; message: string };
 }
 
 /** A request the policy refused. `binary` is null where the driver cannot tell (local). */

@@ -25,7 +25,7 @@ export type Installer = (id: string, agent: SandboxRole) => Promise<void>;
 export interface WarmPoolOptions {
   /** Ready sandboxes kept per (agent, read-only mounts). */
   size: number;
-  /** Sandboxes being made at once: creation is CPU-bound (srt start-up), so keep it below the cores. */
+  /** Sandboxes being made at once: filling is CPU-bound (the agent self-check), so keep it below the cores. */
   maxFilling?: number;
   /** Distinct mount sets kept warm; the least recently used one is dropped past this. */
   maxKeys?: number;
@@ -33,7 +33,7 @@ export interface WarmPoolOptions {
   retryMs?: number;
   /**
    * Refills wait until no sandbox is in use or none was started for this long: creating one is
-   * CPU-bound (srt start-up, self-check) and would slow the very agents the pool is there to speed up.
+   * CPU-bound (the agent self-check) and would slow the very agents the pool is there to speed up.
    */
   idleMs?: number;
 }
@@ -64,7 +64,7 @@ const keyName = (agent: SandboxRole, mounts: string[]) => `${agent}\0${mounts.jo
  * A warm pool in front of a driver: per (agent, read-only mounts) it keeps `size` sandboxes
  * already created, with the agent installed and self-checked, network deny-all. `create` claims
  * one under the workflow's deterministic id (an alias: the stock's on-disk name cannot change
- * while srt runs, its paths are compiled into the sandbox); the run policy is then applied at
+ * while it exists, its paths are its mounts and its uid); the run policy is then applied at
  * claim time by the normal policy step, and `delete` deletes the claimed sandbox for good. The
  * pool refills in the background. Mounts are fixed at creation, so keys fill lazily: the first
  * create for a mount set is cold and registers it.

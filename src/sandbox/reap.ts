@@ -47,7 +47,7 @@ export async function reapOrphans(driver: SandboxDriver, client: Client | null, 
     // yet, or to a `sandbox run` in progress: leave it unless its process is already gone.
     const young = s.createdAt !== null && now - Date.parse(s.createdAt) < graceMs;
     // Warm-pool stock belongs to the worker process that made it, not to a workflow: it is an
-    // orphan only once that process, and with it the sandbox's srt, is gone.
+    // orphan only once that process, and with it the sandbox's proxy, is gone.
     const orphan = !s.alive || (!isPoolId(s.id) && live !== null && !young && (!base || !live.has(base)));
     if (!orphan) {
       out.kept.push(s.id);

@@ -86,5 +86,8 @@ export function specialistIds(parentId: string): (agent: AgentName) => string {
 /** Managed Agents session ids become workflow ids, sandbox names and a file name: keep them plain. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const sessionWorkflowId = (sessionId: string) => `session-${sessionId}`;
+/** One workflow per Managed Agents work item (DESIGN.md section 2): `work-<workId>`. */
+export const workWorkflowId = (workId: string) => `work-${workId}`;
+export const pollerWorkflowId = (environmentId: string) => `agents-poll-${environmentId}`;
 /** Like sandboxBase, for the session sandbox that runs `ant beta:worker run`. */
 export const sessionSandboxBase = (workflowId: string, runId: string) => kindBase('s', `${workflowId}/${runId}`);
