@@ -257,3 +257,12 @@ describe('report --out', () => {
     expect(r.stderr).toMatch(/--out: \/proc\/x is inside \/proc/);
   });
 });
+
+describe('live investigate --out', () => {
+  it('refuses an unusable --out before anything starts', async () => {
+    const r = await bulkhead(['investigate', 'checkout is slow', '--service', 'checkout-service', '--out', '/'], NOWHERE);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--out: \/ is the root directory/);
+    expect(r.stderr).not.toContain('TEMPORAL_ADDRESS');
+  });
+});
