@@ -151,7 +151,7 @@ describe('an ant-mode session through the OpenShell driver', () => {
     fwd = host ? await forward(new URL(api.url), host) : undefined;
     stack = await startTestStack({
       // The metrics policy needs a Prometheus target; a routable name is enough, nothing queries it.
-      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090' },
+      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090', BULKHEAD_SESSION_MAX_IDLE_MS: '1500' },
       wrapDriver: () => withStubAgents(openshell()),
     });
   }, 120_000);
@@ -196,7 +196,7 @@ describe('an ant-mode session through the OpenShell driver, with a routable BULK
     stack = await startTestStack({
       env: {
         BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url,
-        PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090', ...(host ? { BULKHEAD_DISPATCH_HOST: host } : {}),
+        PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090', BULKHEAD_SESSION_MAX_IDLE_MS: '1500', ...(host ? { BULKHEAD_DISPATCH_HOST: host } : {}),
       },
       wrapDriver: () => withStubAgents(openshell()),
     });
