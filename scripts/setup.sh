@@ -44,6 +44,8 @@ declare -A DEB_FOR=(
   [unshare]=util-linux
   [prometheus]=prometheus
   [promtool]=prometheus
+  # Live intake (issue 11): the serve e2e test routes a real alert through a real Alertmanager.
+  [prometheus-alertmanager]=prometheus-alertmanager
 )
 missing=()
 for cmd in "${!DEB_FOR[@]}"; do

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import { createBrainActivities } from './brain';
+import { createNotifyActivities } from './notify';
 import { createReaperActivities, type ReaperActivityDeps } from './reaper';
 import { createSandboxActivities, type SandboxActivityDeps } from './sandbox';
 import { createScenarioActivities } from './scenario';
@@ -13,5 +14,6 @@ export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps
     ...createBrainActivities(deps.config),
     ...createSessionActivities(deps),
     ...createReaperActivities(deps),
+    ...createNotifyActivities(),
   };
 }

@@ -3,8 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { InputError } from '../errors';
+import { hardenReport } from '../report/harden';
 import { renderMarkdown } from '../report/markdown';
+import { visibleText } from '../report/text';
 import { loadScenario } from '../scenario/load';
+import { scenarioDetails, uiSummary } from '../intake/start';
+import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
@@ -12,6 +16,7 @@ import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
 import { cancelInvestigation, deleteLeftovers, type CancelOutcome } from './cancel-run';
+import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
 import { onInterrupt, signalExitCode } from './interrupt';
 import { progressPrinter } from './progress';
@@ -31,7 +36,8 @@ export async function writeReport(outDir: string, report: Report): Promise<{ jso
   await mkdir(outDir, { recursive: true });
   const json = path.join(outDir, 'report.json');
   const md = path.join(outDir, 'report.md');
-  await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  // Idempotent: a report fetched from history (`bulkhead report`) may come from an older build.
+  await writeFile(json, JSON.stringify(hardenReport(report), null, 2) + '\n');
   await writeFile(md, renderMarkdown(report));
   return { json, md };
 }
@@ -48,7 +54,7 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     try {
-      print(await handle.query(investigationProgress));
+      print(await withChildSteps(handle, await handle.query(investigationProgress)));
     } catch {
       // Not yet picked up by a worker, or just closed: the next poll or the result tells.
     }
@@ -63,13 +69,16 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   return report;
 }
 
-async function start(client: Client, config: Config, scenarioDir: string, id: string) {
+async function start(client: Client, config: Config, scenario: { dir: string; incident: Incident }, id: string) {
+  const { incident } = scenario;
   try {
     return await client.workflow.start('investigateIncident', {
       taskQueue: config.BULKHEAD_TASK_QUEUE,
       workflowId: id,
-      args: [{ scenarioDir }],
-      staticSummary: `Investigate ${id}`,
+      args: [{ scenarioDir: scenario.dir }],
+      // The UI's list line and its details panel (markdown): what the incident is about.
+      staticSummary: uiSummary(incident.title, incident.service, incident.severity),
+      staticDetails: scenarioDetails(incident),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
@@ -84,7 +93,8 @@ async function start(client: Client, config: Config, scenarioDir: string, id: st
  * up (dev server, Prometheus with the scenario's metrics, worker) and tears down after.
  */
 export async function investigate(config: Config, opts: InvestigateOptions): Promise<{ report: Report | null; exitCode: number }> {
-  const write = opts.quiet ? () => undefined : (l: string) => console.log(l);
+  // Every line may quote data (ids, errors, the report): nothing reaches the terminal as an escape sequence.
+  const write = opts.quiet ? () => undefined : (l: string) => console.log(visibleText(l, { multiline: true }));
   const scenario = await loadScenario(opts.scenario);
   const id = investigationId(scenario.incident.id);
   if (opts.detach && !config.TEMPORAL_ADDRESS) {
@@ -117,7 +127,7 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
     close = conn.close;
     const client = conn.client;
     if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
-    handle = await start(client, config, scenario.dir, id);
+    handle = await start(client, config, scenario, id);
     write(`investigation ${id} started`);
     const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
     if (link) write(`Temporal UI: ${link}`);

@@ -19,6 +19,10 @@ export interface PrometheusOptions {
   dataDir?: string;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** prometheus.yml to run with instead of the no-scrape default (a live setup: scrape jobs, rules, alerting). */
+  config?: string;
+  /** Files written next to prometheus.yml (e.g. rule files the config names by relative path). */
+  files?: Record<string, string>;
 }
 
 export interface PrometheusServer {
@@ -114,7 +118,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     await mkdir(dataDir, { recursive: true });
     for (const f of opts.omFiles) await backfill(f, dataDir);
     const configFile = join(workDir, 'prometheus.yml');
-    await writeFile(configFile, CONFIG);
+    await writeFile(configFile, opts.config ?? CONFIG);
+    for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(join(workDir, name), text);
 
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
