@@ -118,6 +118,7 @@ export async function gatherFrom(prom: PromClient, input: AgentInput, log: (msg:
   // may start long before.
   const symptom = symptomOnset(ranked, reportText, end, reported);
   const onset = symptom.onset;
+  if (symptom.why) log(`metrics: ${symptom.why}`);
   if (onset != null) {
     // A neighbour's change that was over before the symptom began did not move with it.
     const stale = ranked.filter((f) => f.spec.scope === 'related' && f.change.end != null && f.change.end < onset - 2 * step);
