@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 
 /** Line breaks exactly as node:readline (crlfDelay: Infinity) sees them: \r\n, \n or a lone \r. */
 const EOL = /\r\n|\n|\r/g;
@@ -10,7 +11,11 @@ const EOL = /\r\n|\n|\r/g;
  */
 export async function* fileLineBatches(file: string, chunkBytes = 1 << 20): AsyncGenerator<string[]> {
   let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: chunkBytes })) {
+  // .gz files are inflated as they stream: never whole in memory.
+  const stream = file.endsWith('.gz')
+    ? createReadStream(file, { highWaterMark: chunkBytes }).pipe(createGunzip({ chunkSize: chunkBytes })).setEncoding('utf8')
+    : createReadStream(file, { encoding: 'utf8', highWaterMark: chunkBytes });
+  for await (const chunk of stream) {
     const text = rest + (chunk as string);
     const lines: string[] = [];
     let start = 0;

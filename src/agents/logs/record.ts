@@ -4,6 +4,8 @@ export interface LogRecord {
   ts: number;
   labels: Record<string, string>;
   line: string;
+  /** Plain-text lines: where the message starts, past the leading timestamp. */
+  msgStart?: number;
 }
 
 export interface TimeRange {
