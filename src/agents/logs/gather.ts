@@ -29,6 +29,7 @@ export async function gatherFromSources(sources: LogSource[], window: TimeRange,
       warnings.push(`reading ${src.describe} failed: ${(e as Error).message}`);
     }
   }
+  agg.finish();
   log(`read ${agg.lines} lines, ${agg.table.byKey.size} signatures`);
 
   const series = agg.problemSeries(window.endMs);

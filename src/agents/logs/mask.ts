@@ -122,7 +122,7 @@ const LOGFMT_KEYS = ['msg', 'message', 'error', 'err'].map((key) => [`${key}=`, 
  * logfmt lines (level=error msg="..." user=... took=...): the message is msg plus any err
  * field, as for JSON lines; the other fields are per-request context, not the failure's shape.
  */
-function logfmtMessage(line: string): string | null {
+export function logfmtMessage(line: string): string | null {
   const parts: string[] = [];
   for (const [spelled, re] of LOGFMT_KEYS) {
     // Every field is spelled key=, so a line without it cannot match.

@@ -21,10 +21,14 @@ function hasDigit(t: string): boolean {
 const OPEN = '([{"\'<`';
 const CLOSE = ')]}"\'>`,;:.!?';
 
-const SOURCE_LOCATION = /^[\w$-]+\.(?:java|kt|scala|groovy|py|go|rb|js|mjs|cjs|ts|tsx|cs|cpp|cc|c|h|hpp|rs|php|swift|ex|exs|erl|dart|lua):\d+(?::\d+)?$/;
+const SOURCE_LOCATION = /^(?:[\w.$-]*\/)*[\w$-]+\.(?:java|kt|scala|groovy|py|go|rb|js|mjs|cjs|ts|tsx|cs|cpp|cc|c|h|hpp|rs|php|swift|ex|exs|erl|dart|lua):\d+(?::\d+)?$/;
 const ERROR_CODE = /^(?:[A-Z]{1,5}-?\d{3,5}|[A-Z]{2,8}_[A-Z0-9_]{2,40})$/;
 /** letters, one digit run of length 1, letters: log4j, e2e, k8s (names, not values). */
 const NAME_WITH_DIGIT = /^[A-Za-z]{1,12}\d[A-Za-z]{1,12}$/;
+/** Exception classes keep their name even with digits in it (psycopg2.OperationalError, Http2Exception). */
+const CLASS_NAME = /^[\w.$]{1,200}(?:Exception|Error|Warning|Fault|Failure)$/;
+/** A named member with a small ordinal: HikariPool-1, es-data-2 (constant in most templates; Drain merges them if not). */
+const NAMED_ORDINAL = /^[A-Za-z][A-Za-z]*(?:-[A-Za-z]+)*-\d{1,2}$/;
 const KEY = /^[A-Za-z_][\w.-]{0,40}$/;
 
 function isPathOrUrl(core: string): boolean {
@@ -63,9 +67,11 @@ export function maskToken(tok: string, prev: string | undefined): string {
   const wrap = (inner: string) => tok.slice(0, a) + inner + tok.slice(b);
   const eq = core.indexOf('=');
   if (eq > 0 && KEY.test(core.slice(0, eq))) return wrap(`${core.slice(0, eq + 1)}${core.length > eq + 1 ? WILDCARD : ''}`);
+  const digit = hasDigit(core);
+  if (digit && SOURCE_LOCATION.test(core)) return tok;
   if (isPathOrUrl(core) || isEmail(core)) return wrap(WILDCARD);
-  if (!hasDigit(core)) return isLongHex(core) ? wrap(WILDCARD) : tok;
-  if (SOURCE_LOCATION.test(core) || ERROR_CODE.test(core) || NAME_WITH_DIGIT.test(core)) return tok;
+  if (!digit) return isLongHex(core) ? wrap(WILDCARD) : tok;
+  if (ERROR_CODE.test(core) || NAME_WITH_DIGIT.test(core) || CLASS_NAME.test(core) || NAMED_ORDINAL.test(core)) return tok;
   if (prev && /^(?:HTTP(?:\/[\d.]+)?|status|code|statuscode:?|status:)$/i.test(prev) && /^[1-5]\d\d$/.test(core)) return tok;
   return wrap(WILDCARD);
 }
