@@ -2,6 +2,7 @@ import { detectChange, dedupeChanges, type Change } from './changes';
 import { detectLevel, parseJsonLine, SEVERITY, type Level } from './levels';
 import { logfmtMessage, messageOf } from './mask';
 import { TemplateMiner } from './miner';
+import { INFO_EVIDENCE } from './quick';
 import type { LogRecord } from './record';
 import { minuteOf, SignatureTable, type SignatureStats } from './signatures';
 import { miningMessage } from './template';
@@ -9,10 +10,6 @@ import { WILDCARD } from './tokens';
 
 /** Raw change lines kept before de-duplication; a change stream of millions of lines cannot exhaust memory. */
 const MAX_RAW_CHANGES = 20_000;
-
-/** Words that make an INFO line evidence (managed-database events, slow queries, waits, failovers). */
-const INFO_EVIDENCE =
-  /slow|wait|lock|deadlock|timeout|timed out|failover|fail-over|promot|demot|reboot|restart|maintenance|throttl|exhaust|saturat|backlog|lag|evict|oom|memory pressure|disk full|no space|degrad|unavailable|refus|reject|retry|retrying|replica|checkpoint|vacuum|autovacuum|connection limit|too many|queue full|backpressure|circuit|rate limit/i;
 
 /** A stack trace's identity: the exception class and the first frame's location. */
 const TRACE_EXCEPTION = /^(?:Caused by: )?([\w.$]+(?:Exception|Error|Throwable|Exit|Interrupt))\b/m;
@@ -39,6 +36,10 @@ export class LogAggregate {
     this.lines++;
     if (rec.ts < this.firstTs) this.firstTs = rec.ts;
     if (rec.ts > this.lastTs) this.lastTs = rec.ts;
+    if (rec.quiet) {
+      this.levels[rec.quiet]++;
+      return;
+    }
     const json = rec.line.charCodeAt(0) === 123 || rec.line.charCodeAt(0) === 32 ? parseJsonLine(rec.line) : null;
     const level = detectLevel(rec, json);
     this.levels[level]++;

@@ -24,7 +24,7 @@ export async function gatherFromSources(sources: LogSource[], window: TimeRange,
   for (const src of sources) {
     log(`reading ${src.describe}`);
     try {
-      for await (const rec of src.records(range)) agg.add(rec);
+      for await (const rec of src.records(range, true)) agg.add(rec);
     } catch (e) {
       warnings.push(`reading ${src.describe} failed: ${(e as Error).message}`);
     }

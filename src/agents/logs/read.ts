@@ -3,6 +3,8 @@ import { basename, join } from 'node:path';
 import { jsonToRecord } from './jsonrecord';
 import { fileLineBatches } from './lines';
 import type { LogRecord, TimeRange } from './record';
+import { isChangeStream } from './changes';
+import { MAY_MATTER, quietJsonLevel, quietTextLevel } from './quick';
 import { bracketedStamp, leadingStamp, type StampContext } from './timestamps';
 
 export interface ReadStats {
@@ -22,6 +24,8 @@ export const emptyStats = (): ReadStats => ({ files: 0, lines: 0, kept: 0, malfo
 export interface ReadOptions {
   /** IANA zone for times written without an offset (default UTC). */
   timeZone?: string;
+  /** Let quiet INFO/DEBUG lines through as counted-only records (the evidence pass; not the search tools). */
+  quick?: boolean;
 }
 
 /** JSON lines, plain-text logs, and both gzip-compressed; rotated files (app.log.1, app.log.2.gz) too. */
@@ -81,6 +85,8 @@ export async function* readLogDir(dir: string, range: TimeRange, stats?: ReadSta
 export async function* readLogFile(file: string, range: TimeRange, s: ReadStats, opts: ReadOptions = {}): AsyncGenerator<LogRecord> {
   const ctx: StampContext = { timeZone: opts.timeZone ?? 'UTC', referenceMs: range.endMs };
   const labels = fileLabels(file);
+  // A file named like a change stream (deploys.log, kube-events.log) is read in full.
+  const quick = opts.quick === true && !isChangeStream(labels);
   let pending: LogRecord | null = null;
   let pendingLines = 0;
   const inRange = (r: LogRecord) => r.ts >= range.startMs && r.ts <= range.endMs;
@@ -90,6 +96,19 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
       if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue;
       s.lines++;
       if (text.charCodeAt(0) === 123 /* { */) {
+        if (quick) {
+          const q = quietJsonLevel(text);
+          if (q && !MAY_MATTER.test(text)) {
+            const ts = quickJsonTime(text, ctx);
+            if (ts !== null) {
+              if (pending && inRange(pending)) out.push(pending);
+              pending = null;
+              const rec: LogRecord = { ts, labels, line: '', quiet: q };
+              if (inRange(rec)) out.push(rec);
+              continue;
+            }
+          }
+        }
         const rec = parseRecord(text, ctx);
         if (!rec) {
           s.malformed++;
@@ -105,13 +124,22 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
       if (st) {
         if (pending && inRange(pending)) out.push(pending);
         ctx.referenceMs = st.ts;
+        if (quick) {
+          const q = quietTextLevel(text, st.end);
+          if (q && !MAY_MATTER.test(text)) {
+            // Its continuation lines (rare for INFO) are counted as folded below.
+            pending = { ts: st.ts, labels, line: '', quiet: q };
+            pendingLines = 1_000;
+            continue;
+          }
+        }
         pending = { ts: st.ts, labels, line: text, msgStart: st.end };
         pendingLines = 0;
         continue;
       }
       if (pending && CONTINUATION.test(text)) {
         s.folded++;
-        if (pending.line.length < MAX_FOLD_CHARS && pendingLines < 200) {
+        if (pending.quiet === undefined && pending.line.length < MAX_FOLD_CHARS && pendingLines < 200) {
           pending.line += `\n${text.length > 2000 ? text.slice(0, 2000) : text}`;
           pendingLines++;
         }
@@ -128,6 +156,18 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
     s.kept++;
     yield pending;
   }
+}
+
+/** `{"ts":"<stamp>"` (or time/timestamp/@timestamp) near the start of a JSON line, read without parsing the JSON. */
+function quickJsonTime(text: string, ctx: StampContext): number | null {
+  for (const key of ['"ts":"', '"timestamp":"', '"time":"', '"@timestamp":"']) {
+    const k = text.indexOf(key);
+    if (k < 0 || k > 200) continue;
+    const st = leadingStamp(text.slice(k + key.length, k + key.length + 40), ctx);
+    if (st) return st.ts;
+    return null;
+  }
+  return null;
 }
 
 /** Warnings for the agent result: what could not be read, counted, never silent. */

@@ -6,6 +6,11 @@ export interface LogRecord {
   line: string;
   /** Plain-text lines: where the message starts, past the leading timestamp. */
   msgStart?: number;
+  /**
+   * Set by the reader's fast path: an INFO/DEBUG line that can be neither a change nor evidence,
+   * counted by level and time only (its line is not kept).
+   */
+  quiet?: 'info' | 'debug';
 }
 
 export interface TimeRange {

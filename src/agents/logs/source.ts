@@ -7,11 +7,12 @@ import { isValidTimeZone } from './timezone';
 /** Where the log agent's lines come from; re-iterable so the model's tools can scan again. */
 export interface LogSource {
   describe: string;
-  records(range: TimeRange): AsyncIterable<LogRecord>;
+  /** `quick`: quiet INFO/DEBUG lines may come as counted-only records (see ReadOptions.quick). */
+  records(range: TimeRange, quick?: boolean): AsyncIterable<LogRecord>;
 }
 
 export function fileSource(dir: string, stats?: ReadStats, opts: ReadOptions = {}): LogSource {
-  return { describe: `files ${dir}`, records: (range) => readLogDir(dir, range, stats, opts) };
+  return { describe: `files ${dir}`, records: (range, quick) => readLogDir(dir, range, quick ? stats : undefined, { ...opts, quick }) };
 }
 
 /**
