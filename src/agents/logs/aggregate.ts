@@ -1,4 +1,4 @@
-import { detectChange, dedupeChanges, type Change } from './changes';
+import { detectChange, dedupeChanges, IMAGE_PULL_FAILURE, type Change } from './changes';
 import { detectLevel, parseJsonLine, SEVERITY, type Level } from './levels';
 import { logfmtMessage, messageOf } from './mask';
 import { TemplateMiner } from './miner';
@@ -41,7 +41,9 @@ export class LogAggregate {
       return;
     }
     const json = rec.line.charCodeAt(0) === 123 || rec.line.charCodeAt(0) === 32 ? parseJsonLine(rec.line) : null;
-    const level = detectLevel(rec, json);
+    let level = detectLevel(rec, json);
+    // Kubernetes reports a failed image pull as a Normal/Warning event: it is an error of the rollout.
+    if (SEVERITY[level] < SEVERITY.error && IMAGE_PULL_FAILURE.test(rec.line)) level = 'error';
     this.levels[level]++;
     // logfmt fields (flag=..., version=...) name the change, so only JSON lines are reduced to their message.
     const change = detectChange(rec, level, json, json ? messageOf(rec.line, json) : rec.line);

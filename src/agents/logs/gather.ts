@@ -17,14 +17,21 @@ const LOOKBACK_MS = 60 * 60_000;
 export const readRange = (w: TimeRange): TimeRange => ({ startMs: w.startMs - LOOKBACK_MS, endMs: w.endMs });
 
 /** One pass over every source, then the deterministic analysis. Exported for tests (no proxy, no env). */
-export async function gatherFromSources(sources: LogSource[], window: TimeRange, log: (m: string) => void): Promise<Gathered> {
+export async function gatherFromSources(
+  sources: LogSource[],
+  window: TimeRange,
+  log: (m: string) => void,
+  service?: string,
+): Promise<Gathered> {
   const agg = new LogAggregate();
   const range = readRange(window);
   const warnings: string[] = [];
   for (const src of sources) {
     log(`reading ${src.describe}`);
     try {
-      for await (const rec of src.records(range, true)) agg.add(rec);
+      if (src.batches) {
+        for await (const batch of src.batches(range, true)) for (const rec of batch) agg.add(rec);
+      } else for await (const rec of src.records(range, true)) agg.add(rec);
     } catch (e) {
       warnings.push(`reading ${src.describe} failed: ${(e as Error).message}`);
     }
@@ -44,7 +51,7 @@ export async function gatherFromSources(sources: LogSource[], window: TimeRange,
       : `WARN+ lines ${series.counts[onsetIdx!]}/min vs a trailing baseline of ${baselineMean(series.counts, onsetIdx!)}/min, sustained`;
 
   const changes = agg.changes();
-  const verdict = suspectChange(changes, onsetMs, agg.table.all());
+  const verdict = suspectChange(changes, onsetMs, agg.table.all(), { service });
 
   const wStartMin = minuteOf(window.startMs);
   const wEndMin = minuteOf(window.endMs);
@@ -61,7 +68,14 @@ export async function gatherFromSources(sources: LogSource[], window: TimeRange,
 
   const changeEvents = changes
     .filter((c) => c.ts <= window.endMs)
-    .map((c) => ({ ts: iso(c.ts), kind: c.kind, id: c.id, description: c.description }));
+    .map((c) => ({
+      ts: iso(c.ts),
+      kind: c.kind,
+      id: c.id,
+      description: c.description,
+      ...(c.revision ? { revision: c.revision } : {}),
+      ...(c.scope && (c.scope.service || c.scope.namespace) ? { scope: c.scope } : {}),
+    }));
   const suspected = verdict.change ? (verdict.change.id ?? verdict.change.description) : null;
   const onset = onsetMs === null ? null : iso(onsetMs);
 

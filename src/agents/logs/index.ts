@@ -11,7 +11,7 @@ export const gatherLogs: Gather = async (input, log) => {
   const window = { startMs: Date.parse(input.incident.window.start), endMs: Date.parse(input.incident.window.end) };
   const stats: ReadStats = emptyStats();
   const { sources, warnings } = await sourcesFor(input, readRange(window), proxiedFetch as unknown as FetchLike, log, stats);
-  const g = await gatherFromSources(sources, window, log);
+  const g = await gatherFromSources(sources, window, log, input.incident.service);
   warnings.push(...readWarnings(stats));
   return { ...g, warnings: [...warnings, ...g.warnings].map(redactText) };
 };

@@ -61,12 +61,12 @@ export class KeywordSet {
   }
 
   /** Does any keyword occur in `text` (case-insensitive for ASCII letters)? */
-  test(text: string, limit = text.length): boolean {
+  test(text: string, limit = text.length, from = 0): boolean {
     const next = this.next;
     const hit = this.hit;
     let s = 0;
     const n = limit < text.length ? limit : text.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       let c = text.charCodeAt(i);
       if (c >= 128) c = 0;
       else if (c >= 65 && c <= 90) c |= 32;

@@ -83,10 +83,24 @@ export async function* readLogDir(dir: string, range: TimeRange, stats?: ReadSta
 }
 
 export async function* readLogFile(file: string, range: TimeRange, s: ReadStats, opts: ReadOptions = {}): AsyncGenerator<LogRecord> {
+  for await (const batch of readLogFileBatches(file, range, s, opts)) yield* batch;
+}
+
+/** As readLogDir, a batch of records per chunk read: one await per thousands of lines, not one per line. */
+export async function* readLogDirBatches(dir: string, range: TimeRange, stats?: ReadStats, opts: ReadOptions = {}): AsyncGenerator<LogRecord[]> {
+  const s = stats ?? emptyStats();
+  for (const file of await listLogFiles(dir)) {
+    s.files++;
+    yield* readLogFileBatches(file, range, s, opts);
+  }
+}
+
+export async function* readLogFileBatches(file: string, range: TimeRange, s: ReadStats, opts: ReadOptions = {}): AsyncGenerator<LogRecord[]> {
   const ctx: StampContext = { timeZone: opts.timeZone ?? 'UTC', referenceMs: range.endMs };
   const labels = fileLabels(file);
   // A file named like a change stream (deploys.log, kube-events.log) is read in full.
   const quick = opts.quick === true && !isChangeStream(labels);
+  const quietJson = quick ? new QuietJson() : null;
   let pending: LogRecord | null = null;
   let pendingLines = 0;
   const inRange = (r: LogRecord) => r.ts >= range.startMs && r.ts <= range.endMs;
@@ -96,17 +110,13 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
       if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue;
       s.lines++;
       if (text.charCodeAt(0) === 123 /* { */) {
-        if (quick) {
-          const q = quietJsonLevel(text);
-          if (q && !MAY_MATTER.test(text)) {
-            const ts = quickJsonTime(text, ctx);
-            if (ts !== null) {
-              if (pending && inRange(pending)) out.push(pending);
-              pending = null;
-              const rec: LogRecord = { ts, labels, line: '', quiet: q };
-              if (inRange(rec)) out.push(rec);
-              continue;
-            }
+        if (quietJson) {
+          const q = quietJson.level(text, ctx);
+          if (q) {
+            if (pending && inRange(pending)) out.push(pending);
+            pending = null;
+            if (q.ts >= range.startMs && q.ts <= range.endMs) out.push({ ts: q.ts, labels, line: '', quiet: q.level });
+            continue;
           }
         }
         const rec = parseRecord(text, ctx);
@@ -126,7 +136,7 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
         ctx.referenceMs = st.ts;
         if (quick) {
           const q = quietTextLevel(text, st.end);
-          if (q && !MAY_MATTER.test(text)) {
+          if (q && !MAY_MATTER.test(text, text.length, st.end)) {
             // Its continuation lines (rare for INFO) are counted as folded below.
             pending = { ts: st.ts, labels, line: '', quiet: q };
             pendingLines = 1_000;
@@ -147,16 +157,57 @@ export async function* readLogFile(file: string, range: TimeRange, s: ReadStats,
       }
       s.unreadable++;
     }
-    for (const r of out) {
-      s.kept++;
-      yield r;
-    }
+    s.kept += out.length;
+    if (out.length) yield out;
   }
   if (pending && inRange(pending)) {
     s.kept++;
-    yield pending;
+    yield [pending];
   }
 }
+
+/**
+ * The JSON fast path: a line whose "level" is quiet and in which no word that may matter
+ * occurs. The message part is scanned per line; the labels part (the same few streams over and
+ * over) is scanned once per distinct text.
+ */
+class QuietJson {
+  private readonly labelVerdicts = new Map<string, boolean>();
+
+  level(text: string, ctx: StampContext): { level: 'info' | 'debug'; ts: number } | null {
+    const level = quietJsonLevel(text);
+    if (!level) return null;
+    let m = -1;
+    for (const key of MESSAGE_KEYS_RAW) {
+      m = text.indexOf(key);
+      if (m >= 0) {
+        m += key.length;
+        break;
+      }
+    }
+    if (m < 0) return MAY_MATTER.test(text) ? null : this.withTime(level, text, ctx);
+    const lb = text.indexOf('"labels":');
+    if (lb >= 0 && lb < m) {
+      const key = text.slice(lb, m);
+      let v = this.labelVerdicts.get(key);
+      if (v === undefined) {
+        v = MAY_MATTER.test(key);
+        if (this.labelVerdicts.size >= 4096) this.labelVerdicts.clear();
+        this.labelVerdicts.set(key, v);
+      }
+      if (v || MAY_MATTER.test(text, lb)) return null;
+    } else if (MAY_MATTER.test(text, m)) return null;
+    if (MAY_MATTER.test(text, text.length, m)) return null;
+    return this.withTime(level, text, ctx);
+  }
+
+  private withTime(level: 'info' | 'debug', text: string, ctx: StampContext) {
+    const ts = quickJsonTime(text, ctx);
+    return ts === null ? null : { level, ts };
+  }
+}
+
+const MESSAGE_KEYS_RAW = ['"line":"', '"message":"', '"msg":"'];
 
 /** `{"ts":"<stamp>"` (or time/timestamp/@timestamp) near the start of a JSON line, read without parsing the JSON. */
 function quickJsonTime(text: string, ctx: StampContext): number | null {

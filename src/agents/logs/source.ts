@@ -1,6 +1,6 @@
 import type { AgentInput } from '../../schemas/agent';
 import { candidateSelectors, changeQuery, lokiHasData, lokiQueryRange, selectorLabel, type FetchLike } from './loki';
-import { readLogDir, type ReadOptions, type ReadStats } from './read';
+import { readLogDir, readLogDirBatches, type ReadOptions, type ReadStats } from './read';
 import type { LogRecord, TimeRange } from './record';
 import { isValidTimeZone } from './timezone';
 
@@ -9,10 +9,16 @@ export interface LogSource {
   describe: string;
   /** `quick`: quiet INFO/DEBUG lines may come as counted-only records (see ReadOptions.quick). */
   records(range: TimeRange, quick?: boolean): AsyncIterable<LogRecord>;
+  /** The same records in batches (one await per batch): the evidence pass uses it when offered. */
+  batches?(range: TimeRange, quick?: boolean): AsyncIterable<LogRecord[]>;
 }
 
 export function fileSource(dir: string, stats?: ReadStats, opts: ReadOptions = {}): LogSource {
-  return { describe: `files ${dir}`, records: (range, quick) => readLogDir(dir, range, quick ? stats : undefined, { ...opts, quick }) };
+  return {
+    describe: `files ${dir}`,
+    records: (range, quick) => readLogDir(dir, range, quick ? stats : undefined, { ...opts, quick }),
+    batches: (range, quick) => readLogDirBatches(dir, range, quick ? stats : undefined, { ...opts, quick }),
+  };
 }
 
 /**
