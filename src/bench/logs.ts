@@ -23,6 +23,9 @@ export interface LogBenchRow {
   /** The agent's evidence pass. */
   agentMs: number;
   linesPerSecond: number;
+  /** CPU time of the pass (user + system): what the figure would be on an idle core. */
+  agentCpuMs: number;
+  linesPerCpuSecond: number;
   peakRssMb: number;
   /** Plain line count of the same bytes, same run. */
   countMs: number;
@@ -94,6 +97,8 @@ export async function benchLogs(opts: LogBenchOptions = {}): Promise<LogBenchRow
           megabytes: round(bytes / 1e6, 1),
           agentMs: round(Number(a.ms)),
           linesPerSecond: Math.round(n / (Number(a.ms) / 1000)),
+          agentCpuMs: round(Number(a.cpuMs)),
+          linesPerCpuSecond: Math.round(n / (Number(a.cpuMs) / 1000)),
           peakRssMb: round(Number(a.maxRssMb)),
           countMs: round(countMs),
           countPeakRssMb: round(Math.max(Number(c1.maxRssMb), Number(c2.maxRssMb))),
@@ -113,11 +118,25 @@ export async function benchLogs(opts: LogBenchOptions = {}): Promise<LogBenchRow
   return rows;
 }
 
+/** The issue's log targets, judged on these rows (throughput on CPU time and wall time both shown). */
+export function logTargets(rows: LogBenchRow[]): { metric: string; value: number; unit: string; target: string; met: boolean }[] {
+  const out = [];
+  for (const format of ['jsonl', 'text'] as const) {
+    const rs = rows.filter((r) => r.format === format);
+    if (!rs.length) continue;
+    const slowest = Math.min(...rs.map((r) => r.linesPerSecond));
+    const peak = Math.max(...rs.map((r) => r.peakRssMb));
+    out.push({ metric: `log agent throughput, ${format} (slowest size, wall)`, value: slowest, unit: 'lines/s', target: '>= 500000', met: slowest >= 500_000 });
+    out.push({ metric: `log agent peak RSS, ${format} (largest)`, value: peak, unit: 'MB', target: '< 300 MB', met: peak < 300 });
+  }
+  return out;
+}
+
 export function renderLogBench(rows: LogBenchRow[]): string {
-  const head = 'format  lines       MB      agent ms   lines/s     peak RSS   count ms   agent/count';
+  const head = 'format  lines       MB       agent ms   lines/s    lines/CPU-s  peak RSS    count ms  agent/count';
   const body = rows.map(
     (r) =>
-      `${r.format.padEnd(7)} ${String(r.lines).padEnd(11)} ${String(r.megabytes).padEnd(7)} ${String(r.agentMs).padEnd(10)} ${String(r.linesPerSecond).padEnd(11)} ${`${r.peakRssMb} MB`.padEnd(10)} ${String(r.countMs).padEnd(10)} ${r.ratioToCount}x`,
+      `${r.format.padEnd(7)} ${String(r.lines).padEnd(11)} ${String(r.megabytes).padEnd(8)} ${String(r.agentMs).padEnd(10)} ${String(r.linesPerSecond).padEnd(10)} ${String(r.linesPerCpuSecond).padEnd(12)} ${`${r.peakRssMb} MB`.padEnd(11)} ${String(r.countMs).padEnd(9)} ${r.ratioToCount}x`,
   );
   return [head, ...body].join('\n');
 }

@@ -12,7 +12,7 @@ import { WILDCARD } from './tokens';
 const MAX_RAW_CHANGES = 20_000;
 
 /** A stack trace's identity: the exception class and the first frame's location. */
-const TRACE_EXCEPTION = /^(?:Caused by: )?([\w.$]+(?:Exception|Error|Throwable|Exit|Interrupt))\b/m;
+const TRACE_EXCEPTION = /^(?:Caused by: )?([\w.$]{1,200}(?:Exception|Error|Throwable|Exit|Interrupt))\b/m;
 const TRACE_FRAME = /\bat [\w$.<>]{1,300}\(([\w$-]{1,120}\.\w{1,8}:\d{1,7})\)|File "[^"\n]{0,300}?([\w-]{1,120}\.py)", line (\d{1,7})/;
 
 /** Everything the log agent needs from one pass over the lines; memory grows with templates, not lines. */
@@ -67,7 +67,7 @@ export class LogAggregate {
   }
 
   private mine(table: SignatureTable, rec: LogRecord, json: Record<string, unknown> | null, level: Level): void {
-    let msg = json ? messageOf(rec.line, json).split('\n')[0]! : miningMessage(rec);
+    let msg = json ? firstLine(messageOf(rec.line, json)) : miningMessage(rec);
     // logfmt (level=error msg="..." user=...): the message is msg (+ err); the other fields are request context.
     if (!json && msg.includes('=')) msg = logfmtMessage(msg)?.split('\n')[0] ?? msg;
     const nl = rec.line.indexOf('\n');
@@ -117,6 +117,12 @@ export class LogAggregate {
     return { startMin, counts };
   }
 }
+
+const firstLine = (s: string) => {
+  const nl = s.indexOf('\n');
+  const f = nl < 0 ? s : s.slice(0, nl);
+  return f.length > 4096 ? f.slice(0, 4096) : f;
+};
 
 /** " | NullPointerException at PaymentProcessor.java:142" for a folded trace, unless the first line says it already. */
 function traceIdentity(first: string, rest: string): string {

@@ -66,9 +66,9 @@ export function isChangeStream(labels: Record<string, string>): boolean {
   );
 }
 
-const VERSIONED = /\b([A-Za-z][\w.-]*?[-_@])?(v?\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?)\b/g;
-const IMAGE = /\b(?:[\w.-]+(?::\d+)?\/)*([a-z][\w.-]*):(v?[\w][\w.-]*)\b/;
-const SHA = /\b(?:commit|sha|revision|rev|build)[ #:=]+([0-9a-f]{7,40})\b/i;
+const VERSIONED = /\b([A-Za-z][\w.-]{0,80}?[-_@])?(v?\d{1,9}\.\d{1,9}(?:\.\d{1,9})?(?:[-+][\w.]{1,40})?)\b/g;
+const IMAGE = /\b(?:[\w.-]{1,100}(?::\d{1,5})?\/){0,6}([a-z][\w.-]{0,100}):(v?\w[\w.-]{0,60})\b/;
+const SHA = /\b(?:commit|sha|revision|rev|build)[ #:=]{1,3}([0-9a-f]{7,40})\b/i;
 
 function field(json: Record<string, unknown> | null, ...keys: string[]): string | null {
   for (const k of keys) {
@@ -101,22 +101,22 @@ const STOP = new Set(['is', 'was', 'has', 'been', 'set', 'to', 'the', 'a', 'an',
 function flagId(text: string, json: Record<string, unknown> | null): string | null {
   const f = field(json, 'flag', 'flag_key', 'flagKey', 'feature', 'feature_flag', 'key', 'name');
   if (f) return f;
-  const kv = /\b(?:flag|flag_?key|feature|key|name)\s*[=:]\s*["'`]?([\w.:/-]+)/i.exec(text);
+  const kv = /\b(?:flag|flag_?key|feature|key|name)\s{0,3}[=:]\s{0,3}["'`]?([\w.:/-]{1,100})/i.exec(text);
   if (kv) return kv[1]!;
-  const quoted = /(?:flag|toggle|feature)s?\b[^"'`]{0,20}["'`]([\w.:/-]+)["'`]/i.exec(text);
+  const quoted = /(?:flag|toggle|feature)s?\b[^"'`]{0,20}["'`]([\w.:/-]{1,100})["'`]/i.exec(text);
   if (quoted) return quoted[1]!;
-  const after = /(?:flag|toggle|feature)s?\b\s*[:=]?\s*((?:[\w.:/-]+\s*){1,3})/i.exec(text);
+  const after = /(?:flag|toggle|feature)s?\b\s{0,3}[:=]?\s{0,3}((?:[\w.:/-]{1,60}\s{0,3}){1,3})/i.exec(text);
   if (after) for (const t of after[1]!.split(/\s+/)) if (t && !STOP.has(t.toLowerCase()) && /[\w]/.test(t)) return t;
-  const bool = /\b([\w.-]*(?:enabled|enable|flag)[\w.-]*)\s*[=:]\s*(?:true|false|on|off)/i.exec(text);
+  const bool = /\b([\w.-]{0,60}(?:enabled|enable|flag)[\w.-]{0,60})\s{0,3}[=:]\s{0,3}(?:true|false|on|off)/i.exec(text);
   return bool ? bool[1]! : null;
 }
 
 function configId(text: string, json: Record<string, unknown> | null): string | null {
   const f = field(json, 'configmap', 'config', 'key', 'setting', 'name');
   if (f) return f;
-  const cm = /\bconfig\s?map[s]?\b\s*[/:]?\s*["'`]?([\w.-]+)/i.exec(text);
+  const cm = /\bconfig\s?map[s]?\b\s{0,3}[/:]?\s{0,3}["'`]?([\w.-]{1,100})/i.exec(text);
   if (cm && !STOP.has(cm[1]!.toLowerCase())) return cm[1]!;
-  const kv = /\b([a-z][\w-]*(?:\.[\w-]+)+)\b\s*(?:[:=]|changed|from)/i.exec(text);
+  const kv = /\b([a-z][\w-]{0,60}(?:\.[\w-]{1,60}){1,8})\b\s{0,3}(?:[:=]|changed|from)/i.exec(text);
   return kv ? kv[1]! : null;
 }
 
@@ -141,14 +141,15 @@ const RE = {
 export function detectChange(rec: LogRecord, level: Level, json: Record<string, unknown> | null, message: string): Change | null {
   const fromChangeStream = isChangeStream(rec.labels);
   if (!fromChangeStream && (level === 'error' || level === 'fatal' || level === 'warn')) return null;
-  const text = message;
+  // Change events are short; the head is enough, and it bounds every pattern's cost on crafted lines.
+  const text = message.length > 2000 ? message.slice(0, 2000) : message;
   const jsonKind = field(json, 'event', 'event_type', 'type', 'kind', 'action', 'reason')?.toLowerCase() ?? '';
   // Redacting the description is the costliest step and most lines are no change: only for a hit.
   const mk = (kind: Change['kind'], id: string | null): Change => ({
     ts: rec.ts,
     kind,
     id: id ? redactText(id) : null,
-    description: redactText(text.replace(/\s+/g, ' ').trim()).slice(0, 200),
+    description: redactText(text.slice(0, 400).replace(/\s+/g, ' ').trim()).slice(0, 200),
   });
 
   if (IMAGE_PULL_FAILURE.test(text)) return null;
@@ -190,7 +191,7 @@ export function detectChange(rec: LogRecord, level: Level, json: Record<string, 
     if (id || fromChangeStream) return rev(value, scoped(mk('feature_flag', id)));
   }
   if (RE.scale.test(text) || /scal/.test(jsonKind)) {
-    const target = /\b(?:replica ?set|deployment|statefulset|hpa)\s+["'`]?([\w.-]+)/i.exec(text)?.[1] ?? field(json, 'deployment', 'target', 'name');
+    const target = /\b(?:replica ?set|deployment|statefulset|hpa)\s{1,3}["'`]?([\w.-]{1,100})/i.exec(text)?.[1] ?? field(json, 'deployment', 'target', 'name');
     return scoped(mk('scale', target ?? null));
   }
   if (RE.config.test(text) || /config/.test(jsonKind)) return scoped(mk('config', configId(text, json)));

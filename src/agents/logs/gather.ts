@@ -57,7 +57,7 @@ export async function gatherFromSources(
       onsetMs = sparse.ms;
       onsetMin = minuteOf(sparse.ms);
       onsetNote =
-        `first line of a signature never seen before (${sparse.count} lines: ${redactText(sparse.signature).slice(0, 120)})` +
+        `first line of a signature never seen before (${sparse.count} lines: ${redactText(sparse.signature.slice(0, 200)).slice(0, 120)})` +
         (sparse.baselineMinutes < CLEAN_BASELINE_MIN
           ? `; no clean baseline: the logs begin only ${sparse.baselineMinutes} min before it`
           : `, after ${sparse.baselineMinutes} min of logs without it`);
@@ -76,7 +76,7 @@ export async function gatherFromSources(
   const ranked = rankSignatures(inWindow, onsetMin, { startMin: Math.max(series.startMin, wStartMin - 60), endMin: wEndMin });
   const top = ranked.slice(0, TOP);
   const topErrors = top.map((s) => ({
-    signature: redactText(s.signature),
+    signature: redactText(shown(s.signature)),
     count: countIn(s, wStartMin, wEndMin + 1),
     firstSeen: iso(s.firstSeen),
     lastSeen: iso(s.lastSeen),
@@ -90,7 +90,7 @@ export async function gatherFromSources(
     { startMin: Math.max(series.startMin, wStartMin - 60), endMin: wEndMin },
   ).slice(0, 5);
   const infoEvidence = infoRanked.map((s) => ({
-    signature: redactText(s.signature),
+    signature: redactText(shown(s.signature)),
     count: countIn(s, wStartMin, wEndMin + 1),
     firstSeen: iso(s.firstSeen),
     lastSeen: iso(s.lastSeen),
@@ -142,6 +142,9 @@ export async function gatherFromSources(
   });
   return { evidence, digest: redactText(digest), tools: logTools(sources, window, top), warnings };
 }
+
+/** A template as shown: long ones are cut for display only (grouping was by the whole template). */
+const shown = (sig: string) => (sig.length > 1000 ? `${sig.slice(0, 999)}…` : sig);
 
 function baselineMean(counts: number[], i: number): string {
   const base = counts.slice(Math.max(0, i - 60), i);

@@ -86,7 +86,7 @@ export function maskMessage(msg: string): string {
 const LEADING_TS = /^\s*\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?\s*/;
 const LEADING_LEVEL = /^\[?\s*(?:FATAL|CRITICAL|CRIT|PANIC|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)\b\s*\]?:?\s*/i;
 const LEVEL_KV = /\b(?:level|lvl|severity)\s*=\s*"?\w+"?\s*/gi;
-const FRAME = /\bat [\w$.<>]+\(([\w$-]+\.\w+:\d+)\)|File "[^"]*?([\w-]+\.py)", line (\d+)/;
+const FRAME = /\bat [\w$.<>]{1,300}\(([\w$-]{1,120}\.\w{1,8}:\d{1,7})\)|File "[^"\n]{0,300}?([\w-]{1,120}\.py)", line (\d{1,7})/;
 
 /**
  * The message part of a line: JSON fields if structured, else the text without its timestamp and
