@@ -74,6 +74,9 @@ export class TemplateMiner {
       }
     }
     const full = leaf.length >= this.o.maxPerLeaf || this.templates.length >= this.o.maxTemplates;
+    // Two plain words at one position ("refused" / "reset") are more likely two messages than a
+    // value: online they stay apart; finalize() merges them once three or more variants show up.
+    if (best && !full && bestSim >= this.o.threshold && wordsDiffer(best.tokens, tokens)) best = null;
     if (best && (bestSim >= this.o.threshold || full)) {
       merge(best, tokens);
       best.count++;
@@ -119,7 +122,8 @@ export class TemplateMiner {
     }
     for (const [len, group] of byLen) {
       if (group.length < 2 || len < 2) continue;
-      for (let p = 0; p < len; p++) {
+      // Templates with two word-valued positions merge one position per pass.
+      for (let pass = 0; pass < 3; pass++) for (let p = 0; p < len; p++) {
         const buckets = new Map<string, Template[]>();
         for (const t of group) {
           if (this.canonical(t.id) !== t.id) continue;
@@ -179,6 +183,16 @@ function similarity(tpl: string[], toks: string[]): [number, number] {
     } else if (a === toks[i]) same++;
   }
   return [same / Math.max(1, tpl.length), vars];
+}
+
+const isPlainWord = (t: string) => /^[A-Za-z]{2,}$/.test(t);
+
+function wordsDiffer(tpl: string[], toks: string[]): boolean {
+  for (let i = 0; i < tpl.length; i++) {
+    const a = tpl[i]!;
+    if (a !== toks[i] && isPlainWord(a) && isPlainWord(toks[i]!)) return true;
+  }
+  return false;
 }
 
 function merge(t: Template, toks: string[]): void {
