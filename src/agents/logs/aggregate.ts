@@ -33,13 +33,18 @@ export class LogAggregate {
   private finished = false;
 
   add(rec: LogRecord): void {
+    if (rec.quiet) {
+      const n = rec.quietCount ?? 1;
+      this.lines += n;
+      this.levels[rec.quiet] += n;
+      if (rec.ts < this.firstTs) this.firstTs = rec.ts;
+      const last = rec.quietLastTs ?? rec.ts;
+      if (last > this.lastTs) this.lastTs = last;
+      return;
+    }
     this.lines++;
     if (rec.ts < this.firstTs) this.firstTs = rec.ts;
     if (rec.ts > this.lastTs) this.lastTs = rec.ts;
-    if (rec.quiet) {
-      this.levels[rec.quiet]++;
-      return;
-    }
     const json = rec.line.charCodeAt(0) === 123 || rec.line.charCodeAt(0) === 32 ? parseJsonLine(rec.line) : null;
     let level = detectLevel(rec, json);
     // Kubernetes reports a failed image pull as a Normal/Warning event: it is an error of the rollout.

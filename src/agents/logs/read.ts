@@ -104,6 +104,15 @@ export async function* readLogFileBatches(file: string, range: TimeRange, s: Rea
   let pending: LogRecord | null = null;
   let pendingLines = 0;
   const inRange = (r: LogRecord) => r.ts >= range.startMs && r.ts <= range.endMs;
+  // Quiet lines are tallied per batch (count, first and last time per level), not kept one by one.
+  const tally = { info: 0, debug: 0, min: Infinity, max: -Infinity };
+  const count = (level: 'info' | 'debug', ts: number) => {
+    if (ts < range.startMs || ts > range.endMs) return;
+    tally[level]++;
+    if (ts < tally.min) tally.min = ts;
+    if (ts > tally.max) tally.max = ts;
+  };
+  let quietPending = false;
   for await (const batch of fileLineBatches(file)) {
     const out: LogRecord[] = [];
     for (const text of batch) {
@@ -115,7 +124,7 @@ export async function* readLogFileBatches(file: string, range: TimeRange, s: Rea
           if (q) {
             if (pending && inRange(pending)) out.push(pending);
             pending = null;
-            if (q.ts >= range.startMs && q.ts <= range.endMs) out.push({ ts: q.ts, labels, line: '', quiet: q.level });
+            count(q.level, q.ts);
             continue;
           }
         }
@@ -126,6 +135,7 @@ export async function* readLogFileBatches(file: string, range: TimeRange, s: Rea
         }
         if (pending && inRange(pending)) out.push(pending);
         pending = null;
+        quietPending = false;
         if (!rec.labels.file) rec.labels.file = labels.file!;
         if (inRange(rec)) out.push(rec);
         continue;
@@ -138,18 +148,21 @@ export async function* readLogFileBatches(file: string, range: TimeRange, s: Rea
           const q = quietTextLevel(text, st.end);
           if (q && !MAY_MATTER.test(text, text.length, st.end)) {
             // Its continuation lines (rare for INFO) are counted as folded below.
-            pending = { ts: st.ts, labels, line: '', quiet: q };
-            pendingLines = 1_000;
+            pending = null;
+            quietPending = true;
+            count(q, st.ts);
             continue;
           }
         }
         pending = { ts: st.ts, labels, line: text, msgStart: st.end };
         pendingLines = 0;
+        quietPending = false;
         continue;
       }
-      if (pending && CONTINUATION.test(text)) {
+      if ((pending || quietPending) && CONTINUATION.test(text)) {
         s.folded++;
-        if (pending.quiet === undefined && pending.line.length < MAX_FOLD_CHARS && pendingLines < 200) {
+        if (!pending) continue;
+        if (pending.line.length < MAX_FOLD_CHARS && pendingLines < 200) {
           pending.line += `\n${text.length > 2000 ? text.slice(0, 2000) : text}`;
           pendingLines++;
         }
@@ -157,7 +170,16 @@ export async function* readLogFileBatches(file: string, range: TimeRange, s: Rea
       }
       s.unreadable++;
     }
-    s.kept += out.length;
+    if (tally.info + tally.debug > 0) {
+      for (const level of ['info', 'debug'] as const) {
+        if (tally[level]) out.push({ ts: tally.min, labels, line: '', quiet: level, quietCount: tally[level], quietLastTs: tally.max });
+      }
+      s.kept += tally.info + tally.debug;
+      tally.info = tally.debug = 0;
+      tally.min = Infinity;
+      tally.max = -Infinity;
+    }
+    for (const r of out) if (!r.quiet) s.kept++;
     if (out.length) yield out;
   }
   if (pending && inRange(pending)) {

@@ -11,6 +11,9 @@ export interface LogRecord {
    * counted by level and time only (its line is not kept).
    */
   quiet?: 'info' | 'debug';
+  /** A tally of quiet lines (this record stands for `quietCount` lines from ts to quietLastTs). */
+  quietCount?: number;
+  quietLastTs?: number;
 }
 
 export interface TimeRange {
