@@ -10,9 +10,10 @@ import { TemplateMiner, templateText } from '../src/agents/logs/miner';
 import { emptyStats, readLogFile } from '../src/agents/logs/read';
 import { miningMessage } from '../src/agents/logs/template';
 import { groupingAccuracy } from '../src/bench/log-accuracy';
+import { groupingKey, signatureOf } from '../src/agents/logs/mask';
 import { FORMATS, sampleLines } from '../test/fixtures/log-samples';
 
-export async function measureFormats(n: number, verbose = false): Promise<{ name: string; accuracy: number; lines: number; templates: number; truth: number }[]> {
+export async function measureFormats(n: number, verbose = false): Promise<{ name: string; accuracy: number; before: number; lines: number; templates: number; truth: number }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bh-logacc-'));
   const rows = [];
   try {
@@ -22,13 +23,21 @@ export async function measureFormats(n: number, verbose = false): Promise<{ name
       writeFileSync(file, lines.map((l) => l.text).join('\n') + '\n');
       const miner = new TemplateMiner();
       const pred: number[] = [];
+      // The previous grouping (masked signature, key=value pairs dropped), for comparison.
+      const oldKeys = new Map<string, number>();
+      const old: number[] = [];
       const stats = emptyStats();
-      for await (const rec of readLogFile(file, { startMs: Date.parse('2026-03-15T00:00:00Z'), endMs: Date.parse('2026-03-16T00:00:00Z') }, stats)) pred.push(miner.add(miningMessage(rec)).id);
+      for await (const rec of readLogFile(file, { startMs: Date.parse('2026-03-15T00:00:00Z'), endMs: Date.parse('2026-03-16T00:00:00Z') }, stats)) {
+        pred.push(miner.add(miningMessage(rec)).id);
+        const k = groupingKey(signatureOf(rec.line, null));
+        if (!oldKeys.has(k)) oldKeys.set(k, oldKeys.size);
+        old.push(oldKeys.get(k)!);
+      }
       if (pred.length !== lines.length) throw new Error(`${f.name}: read ${pred.length} records of ${lines.length} (unreadable ${stats.unreadable}, malformed ${stats.malformed})`);
       const truth = lines.map((l) => l.truth);
       miner.finalize();
       const accuracy = groupingAccuracy(truth, pred.map((id) => miner.canonical(id)));
-      rows.push({ name: f.name, accuracy, lines: lines.length, templates: miner.live().length, truth: new Set(truth).size });
+      rows.push({ name: f.name, accuracy, before: groupingAccuracy(truth, old), lines: lines.length, templates: miner.live().length, truth: new Set(truth).size });
       if (verbose && accuracy < 1) {
         for (const t of miner.live()) console.log(`   [${t.id}] ${t.count}x ${templateText(t)}`);
       }
@@ -42,7 +51,9 @@ export async function measureFormats(n: number, verbose = false): Promise<{ name
 if (process.argv[1]?.endsWith('log-accuracy.ts')) {
   const n = Number(process.argv[2] ?? 2000);
   const rows = await measureFormats(n, process.argv.includes('--verbose'));
-  for (const r of rows) console.log(`${(r.accuracy * 100).toFixed(1).padStart(6)}%  ${String(r.templates).padStart(3)} mined / ${String(r.truth).padStart(3)} true  ${r.name}`);
-  const mean = rows.reduce((a, r) => a + r.accuracy, 0) / rows.length;
-  console.log(`mean grouping accuracy ${(mean * 100).toFixed(1)}% over ${rows.length} formats, ${n} lines each`);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
+  console.log('miner   before  templates      format');
+  for (const r of rows) console.log(`${pct(r.accuracy)}  ${pct(r.before)}  ${String(r.templates).padStart(3)} / ${String(r.truth).padStart(3)} true  ${r.name}`);
+  const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0) / rows.length;
+  console.log(`mean grouping accuracy ${pct(mean((r) => r.accuracy)).trim()} (previous signatures: ${pct(mean((r) => r.before)).trim()}) over ${rows.length} formats, ${n} lines each`);
 }

@@ -180,7 +180,7 @@ function similarity(tpl: string[], toks: string[]): [number, number] {
     if (a === WILDCARD) {
       vars++;
       same++;
-    } else if (a === toks[i]) same++;
+    } else if (a === toks[i] || sameKey(a, toks[i]!)) same++;
   }
   return [same / Math.max(1, tpl.length), vars];
 }
@@ -193,6 +193,12 @@ function wordsDiffer(tpl: string[], toks: string[]): boolean {
     if (a !== toks[i] && isPlainWord(a) && isPlainWord(toks[i]!)) return true;
   }
   return false;
+}
+
+/** key=a and key=b: the same field with another value (keys identify, values vary). */
+function sameKey(a: string, b: string): boolean {
+  const ea = a.indexOf('=');
+  return ea > 0 && b.length > ea && b[ea] === '=' && a.slice(0, ea) === b.slice(0, ea);
 }
 
 function merge(t: Template, toks: string[]): void {

@@ -66,7 +66,14 @@ export function maskToken(tok: string, prev: string | undefined): string {
   if (core === '') return tok;
   const wrap = (inner: string) => tok.slice(0, a) + inner + tok.slice(b);
   const eq = core.indexOf('=');
-  if (eq > 0 && KEY.test(core.slice(0, eq))) return wrap(`${core.slice(0, eq + 1)}${core.length > eq + 1 ? WILDCARD : ''}`);
+  if (eq > 0 && KEY.test(core.slice(0, eq))) {
+    // The key stays; the value is masked when it looks like a value, else mining decides (node=es-data-2
+    // stays while every line says it, and becomes node=<*> when it varies).
+    const value = core.slice(eq + 1);
+    if (value === '') return tok;
+    const masked = maskToken(value, undefined);
+    return wrap(`${core.slice(0, eq + 1)}${masked === value ? value : WILDCARD}`);
+  }
   const digit = hasDigit(core);
   if (digit && SOURCE_LOCATION.test(core)) return tok;
   if (isPathOrUrl(core) || isEmail(core)) return wrap(WILDCARD);
@@ -87,13 +94,20 @@ export function mineTokens(msg: string): string[] {
     if (i >= n) break;
     let j = i;
     while (j < n && msg.charCodeAt(j) > 32) j++;
-    const raw = msg.slice(i, j);
-    if (out.length >= MAX_TOKENS - 1) {
+    // Bracket chains ("[JxNb][es-data-2][/usr/share]") are one field per bracket.
+    let a = i;
+    while (a < j && out.length < MAX_TOKENS - 1) {
+      const cut = msg.indexOf('][', a);
+      const b = cut >= 0 && cut < j ? cut + 1 : j;
+      const raw = msg.slice(a, b);
+      out.push(maskToken(raw, prev));
+      prev = raw;
+      a = b;
+    }
+    if (out.length >= MAX_TOKENS - 1 && a < j) {
       out.push(WILDCARD);
       break;
     }
-    out.push(maskToken(raw, prev));
-    prev = raw;
     i = j;
   }
   return out;
