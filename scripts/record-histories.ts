@@ -1,7 +1,8 @@
 // Records workflow histories into test/histories/ for test/replay.test.ts, on a fresh embedded
 // stack: an offline investigation of scenarios/checkout-outage (real agents, real sandboxes) and
-// a managed session driven by test/support/fake-ant.cjs (specialists stubbed inside their real
-// sandboxes). Re-record after an intended, versioned change to workflow code:
+// a Managed Agents work item claimed by the agents-worker from the API stand-in
+// (test/support/managed-agents-standin.ts), whose scripted brain dispatches three specialists in
+// one command and one more (specialists stubbed inside their real sandboxes). Re-record after an intended, versioned change to workflow code:
 //   npx tsx scripts/record-histories.ts
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,8 @@ import { startDevServer } from '../src/stack/temporal';
 import { REPO_ROOT, temporalBin } from '../src/stack/tools';
 import { createWorker } from '../src/workers/worker';
 import { historyFileName } from '../src/workers/replay';
-import { FAKE_ANT, startShim } from '../test/support/shim';
+import { startAgentsWorker } from '../src/workers/agents';
+import { startStandin } from '../test/support/managed-agents-standin';
 import { withStubAgents } from '../test/support/stub-agents';
 
 const run = promisify(execFile);
@@ -41,20 +43,29 @@ async function children(client: Client, parent: string): Promise<string[]> {
 
 async function main(): Promise<void> {
   const server = await startDevServer({ uiPort: false });
+  const api = await startStandin({ environmentId: 'env_record' });
   const prom = await startPrometheus({ omFiles: await omFilesOf(SCENARIO) });
   const scratch = await mkdtemp(path.join(tmpdir(), 'bh-record-'));
   const config = loadConfig({
     TEMPORAL_ADDRESS: server.address,
     BULKHEAD_SANDBOX_ROOT: path.join(scratch, 'sandboxes'),
     BULKHEAD_STATE_DIR: path.join(scratch, 'state'),
-    BULKHEAD_ANT_BIN: FAKE_ANT,
     PROMETHEUS_URL: prom.url,
+    ANTHROPIC_BASE_URL: api.url,
+    BULKHEAD_SESSION_MAX_IDLE_MS: '1500',
   });
   const real = new LocalDriver({ root: path.join(scratch, 'sandboxes') });
   const stubbed = new LocalDriver({ root: path.join(scratch, 'sandboxes-stubbed') });
   const investigation = await createWorker({ config, address: server.address, driver: real, taskQueue: 'record-investigation' });
-  const session = await createWorker({ config, address: server.address, driver: withStubAgents(stubbed), taskQueue: 'record-session' });
-  const running = [investigation.worker.run(), session.worker.run()];
+  const session = await startAgentsWorker({
+    config,
+    address: server.address,
+    environmentId: api.environmentId,
+    environmentKey: api.environmentKey,
+    driver: withStubAgents(stubbed),
+    taskQueue: 'record-session',
+  });
+  const running = [investigation.worker.run(), session.run()];
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   try {
@@ -66,22 +77,32 @@ async function main(): Promise<void> {
     const report = await h.result();
     console.log(`${incident}: ${report.status}`);
 
-    const sessionId = 'sesn_record';
-    const shim = startShim({ sessionId, temporalAddress: server.address, taskQueue: 'record-session', stateDir: config.BULKHEAD_STATE_DIR! });
-    const { code } = await shim.exit;
-    if (code !== 0) throw new Error(`on-work exited ${code}: ${shim.output()}`);
+    const { workId } = api.addSession(
+      [
+        'dispatch metrics_agent "p99 latency of checkout-service" & dispatch log_agent "top errors since 14:28" & dispatch runbook_agent "past incidents like pool exhaustion" & wait',
+        'dispatch log_agent "NullPointerException counts"',
+      ],
+      'sesn_record',
+      'work_record',
+    );
+    // The poller starts the workflow when it claims the item.
+    while (!(await client.workflow.getHandle(`work-${workId}`).describe().catch(() => null))) await new Promise((r) => setTimeout(r, 200));
+    const out = await client.workflow.getHandle(`work-${workId}`).result();
+    console.log(`work-${workId}: ${out.end}, ${out.dispatches.length} dispatches`);
 
-    for (const id of [incident, ...(await children(client, incident)), `session-${sessionId}`, ...(await children(client, `session-${sessionId}`))]) {
+    for (const id of [incident, ...(await children(client, incident)), `work-${workId}`, ...(await children(client, `work-${workId}`))]) {
       await save(server.address, id);
     }
   } finally {
     investigation.worker.shutdown();
-    session.worker.shutdown();
+    session.shutdown();
+    await client.workflow.getHandle(`agents-poll-${api.environmentId}`).terminate('recorded').catch(() => undefined);
     await Promise.allSettled(running);
     await investigation.close();
     await session.close();
     await connection.close();
     await prom.stop();
+    await api.close();
     await server.stop();
     for (const d of [real, stubbed]) for (const s of await d.list()) await d.delete(s.id);
     await rm(scratch, { recursive: true, force: true });

@@ -38,8 +38,14 @@ declare -A DEB_FOR=(
   [bwrap]=bubblewrap
   [socat]=socat
   [rg]=ripgrep
+  # local sandbox driver: drops to the sandbox's uid, sets rlimits, makes its user namespace
+  [setpriv]=util-linux
+  [prlimit]=util-linux
+  [unshare]=util-linux
   [prometheus]=prometheus
   [promtool]=prometheus
+  # Live intake (issue 11): the serve e2e test routes a real alert through a real Alertmanager.
+  [prometheus-alertmanager]=prometheus-alertmanager
 )
 missing=()
 for cmd in "${!DEB_FOR[@]}"; do
@@ -91,6 +97,30 @@ if ! temporal_ok; then
   GOBIN="$TOOLS_BIN" go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
     || die "go install github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION failed: Go needs access to proxy.golang.org (or GOPROXY)"
   temporal_ok || die "$TOOLS_BIN/temporal was built but is not v$TEMPORAL_CLI_VERSION"
+fi
+
+# --- Helm (renders deploy/helm/bulkhead in test/helm.test.ts) --------------------------------------
+# Built from source through the Go module proxy, like the Temporal CLI (~2 minutes once); the
+# version is read from the module build info, since a plain `go install` stamps no version.
+HELM_VERSION=3.22.0
+helm_ok() {
+  local bin="$TOOLS_BIN/helm" info
+  [[ -x $bin ]] || return 1
+  if command -v go >/dev/null; then
+    info=$(go version -m "$bin" 2>/dev/null) || return 1
+    grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+v${HELM_VERSION}[[:space:]]" <<<"$info"
+  else
+    grep -qaF $'mod\thelm.sh/helm/v3\tv'"$HELM_VERSION" "$bin"
+  fi
+}
+if ! helm_ok; then
+  command -v go >/dev/null \
+    || die "helm is missing ($TOOLS_BIN/helm) and building it needs Go >= 1.23: install Go, then rerun npm run setup"
+  say "building helm v$HELM_VERSION into .tools/bin (takes about 2 minutes)"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" go install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" \
+    || die "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION failed: Go needs access to proxy.golang.org (or GOPROXY)"
+  helm_ok || die "$TOOLS_BIN/helm was built but is not v$HELM_VERSION"
 fi
 
 # --- tsx ------------------------------------------------------------------------

@@ -31,15 +31,45 @@ export const ConfigSchema = z.object({
   BULKHEAD_MAX_SANDBOXES: z.coerce.number().int().positive().default(8),
   /** Warm sandboxes kept per agent and mount set (src/sandbox/pool.ts); 0 turns the pool off. */
   BULKHEAD_WARM_POOL: z.coerce.number().int().min(0).default(0),
-  // Managed Agents mode (ant worker). The shim and the worker share the state dir (same host):
-  // the shim hands the session's credentials over there, never through workflow history.
+  // Managed Agents mode. The claiming side (agents-worker or the on-work shim) and the session
+  // worker share the state dir (same host): work secrets and lease echoes live there (0600),
+  // never in workflow history.
   BULKHEAD_STATE_DIR: z.string().min(1).optional(),
-  /** `ant` on PATH unless given. */
+  /** Unused since the session runner is SDK-based (README, Claude Managed Agents); kept for old configs. */
   BULKHEAD_ANT_BIN: z.string().min(1).optional(),
   /** What a session investigates: a scenario dir, or the data sources below with a live window. */
   BULKHEAD_SESSION_SCENARIO: z.string().min(1).optional(),
   BULKHEAD_LOGS_DIR: z.string().min(1).optional(),
   BULKHEAD_RUNBOOKS_DIR: z.string().min(1).optional(),
+  /** `bulkhead agents-worker`: the self-hosted environment it polls (its key is read separately). */
+  ANTHROPIC_ENVIRONMENT_ID: z.string().min(1).optional(),
+  /** How long one `dispatch` call waits for its specialist before handing back a handle (< 120 s cut). */
+  BULKHEAD_DISPATCH_WAIT_MS: z.coerce.number().int().positive().max(100_000).default(85_000),
+  /** The session runner ends after its brain has been idle this long (SessionToolRunner maxIdleMs). */
+  BULKHEAD_SESSION_MAX_IDLE_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * This stack's identity on its sandboxes (src/sandbox/labels.ts): default derived from the
+   * Temporal address and namespace. Set it when workers of one stack reach Temporal by different
+   * addresses. A label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends.
+   */
+  BULKHEAD_STACK: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends').optional(),
+  /**
+   * A host (name or address) sandboxes can reach this worker at, for endpoints the worker serves
+   * to its sandboxes (the ant-mode dispatch endpoint). OpenShell's proxy refuses loopback, so under
+   * BULKHEAD_SANDBOX=openshell it must be routable (a Service name or pod address); default 127.0.0.1.
+   */
+  BULKHEAD_DISPATCH_HOST: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or address').optional(),
+  // Temporal beyond a dev server (src/stack/temporal-security.ts): TLS, mTLS files, API key.
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  // OpenShell driver settings (src/sandbox/openshell.ts): the CLI, the sandbox image, landlock.
+  BULKHEAD_OPENSHELL_BIN: z.string().min(1).optional(),
+  BULKHEAD_OPENSHELL_IMAGE: z.string().min(1).optional(),
+  BULKHEAD_OPENSHELL_LANDLOCK: z.enum(['best_effort', 'hard_requirement']).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

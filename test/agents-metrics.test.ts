@@ -95,11 +95,17 @@ function syntheticOm(): string {
   return out.join('\n');
 }
 
-function agentInput(url: string, service: string, window: { start: string; end: string }, now = window.end): AgentInput {
+function agentInput(
+  url: string,
+  service: string,
+  window: { start: string; end: string },
+  now = window.end,
+  words: { title: string; report: string } = { title: 'test', report: 'test' },
+): AgentInput {
   return {
     agent: 'metrics_agent',
     task: 'What changed in the metrics?',
-    incident: { id: 'INC-T', title: 'test', service, severity: 'SEV2', report: 'test', window, now },
+    incident: { id: 'INC-T', title: words.title, service, severity: 'SEV2', report: words.report, window, now },
     sources: { prometheusUrl: url },
     model: null,
   };
@@ -127,6 +133,27 @@ describe('change detection (pure)', () => {
     const pts: Array<[number, number]> = [];
     for (let i = 0; i < 200; i++) pts.push([i * 15, i === 160 ? 500 : 10]);
     expect(analyze(pts, { baselineEnd: 100 * 15 }).score).toBe(0);
+  });
+  it('dates a change at its real start, not at an earlier blip that recovered', () => {
+    const pts: Array<[number, number]> = [];
+    // baseline 0-99, a 5-minute blip at 110-129, calm, the real change from 190 on
+    for (let i = 0; i < 300; i++) pts.push([i * 15, (i >= 110 && i < 130) || i >= 190 ? 40 + noise(i, 3) : 10 + noise(i, 4)]);
+    const c = analyze(pts, { baselineEnd: 100 * 15 });
+    expect(c.onset).toBe(190 * 15);
+    expect(c.end).toBe(299 * 15);
+  });
+  it('with no history, takes the baseline from what precedes the change', () => {
+    const pts: Array<[number, number]> = [];
+    // data start 2 minutes (8 points) before the fault; the first quarter would be mostly faulty
+    for (let i = 0; i < 120; i++) pts.push([i * 15, (i >= 8 ? 30 : 5) + 0.3 * noise(i, 6)]);
+    const c = analyze(pts, { baselineEnd: 0 });
+    expect(c.onset).toBe(8 * 15);
+    expect(c.before).toBeCloseTo(5, 0);
+    expect(c.after).toBeCloseTo(30, 0);
+    expect(c.baselinePoints).toBe(8);
+    // noise alone, with no history, is not a change
+    const flat = analyze(pts.map(([t], i) => [t, 100 + 8 * noise(i, 7)] as [number, number]), { baselineEnd: 0 });
+    expect(flat.score).toBe(0);
   });
   it('matches service names as tokens', () => {
     expect(containsToken('orders-api-5c8d7-x2k', 'orders-api')).toBe(true);
@@ -217,12 +244,14 @@ describe('metrics agent against a real Prometheus (synthetic service)', () => {
 
 interface Expected {
   onset?: string;
+  rootCause?: string;
   anomalies?: string[];
   facts?: {
     p99LatencyMs?: { before: number; after: number };
     errorRatePercent?: number;
     cpuPercent?: number;
     dbPool?: { active: number; max: number };
+    healthyDependencies?: string[];
   };
   [k: string]: unknown;
 }
@@ -244,7 +273,7 @@ describe.skipIf(scenarioDirs.length === 0).each(scenarioDirs)('scenario %s', (di
   beforeAll(async () => {
     const omFiles = readdirSync(join(dir, 'metrics')).filter((f) => f.endsWith('.om')).map((f) => join(dir, 'metrics', f));
     prom = await startPrometheus({ omFiles });
-    g = await gatherMetrics(agentInput(prom.url, scenario.service, scenario.window, scenario.now), quiet);
+    g = await gatherMetrics(agentInput(prom.url, scenario.service, scenario.window, scenario.now, scenario), quiet);
     if (process.env.BULKHEAD_TEST_LOG) console.error(g.digest);
   });
   afterAll(() => prom?.stop());
@@ -253,6 +282,14 @@ describe.skipIf(scenarioDirs.length === 0).each(scenarioDirs)('scenario %s', (di
     if (!expected.onset) return;
     expect(g.evidence.onset).not.toBeNull();
     expect(minutesApart(g.evidence.onset!, expected.onset)).toBeLessThanOrEqual(2);
+  });
+
+  it('names a culprit the ground truth blames, never a healthy dependency', () => {
+    const culprit = g.evidence.culprit;
+    for (const healthy of expected.facts?.healthyDependencies ?? []) expect(culprit).not.toBe(healthy);
+    if (culprit && culprit !== scenario.service) expect((expected.rootCause ?? '').toLowerCase()).toContain(culprit.toLowerCase());
+    // The one bundled incident caused by a dependency that logs nothing of it in the service's metrics.
+    if (scenario.id === 'search-degraded') expect(culprit).toBe('elasticsearch');
   });
 
   it('reports the expected anomalies', () => {
@@ -280,5 +317,89 @@ describe.skipIf(scenarioDirs.length === 0).each(scenarioDirs)('scenario %s', (di
       expect(list.some((a) => near(a.after, f.dbPool!.active, 0.05)), show).toBe(true);
       expect(g.digest).toContain(`${f.dbPool.active} of ${f.dbPool.max} max`);
     }
+  });
+});
+
+describe('units by naming convention (pure)', () => {
+  it('reads names as words, never substrings', async () => {
+    const { unitOf, looksLikeShare } = await import('../src/agents/metrics/units');
+    const shares = (n: string) => looksLikeShare(n, [0.2, 0.5, 0.9]);
+    // "load" inside "workload" is not a percentage, and a count of ops never is.
+    expect(shares('pg_stat_database_workload_ops')).toBe(false);
+    expect(shares('batch_workload_ops')).toBe(false);
+    expect(shares('node_load1')).toBe(false);
+    expect(shares('cpu_usage_requests')).toBe(false);
+    expect(shares('process_cpu_usage')).toBe(true);
+    expect(shares('node_cpu_utilization')).toBe(true);
+    expect(shares('disk_saturation')).toBe(true);
+    expect(looksLikeShare('process_cpu_usage', [0.5, 3])).toBe(false);
+    expect(unitOf('http_server_requests_seconds')).toEqual({ unit: 'ms', scale: 1000 });
+    expect(unitOf('http_server_requests_seconds_bucket')).toEqual({ unit: 'ms', scale: 1000 });
+    expect(unitOf('process_cpu_seconds_total')).toEqual({ unit: 'ms', scale: 1000 });
+    expect(unitOf('request_latency_microseconds')).toEqual({ unit: 'ms', scale: 0.001 });
+    expect(unitOf('gc_pause_milliseconds_sum')).toEqual({ unit: 'ms', scale: 1 });
+    expect(unitOf('jvm_memory_used_bytes')).toEqual({ unit: 'bytes', scale: 1 });
+    expect(unitOf('cache_hit_ratio')).toEqual({ unit: '%', scale: 100 });
+    expect(unitOf('disk_used_percent')).toEqual({ unit: '%', scale: 1 });
+    expect(unitOf('batch_workload_ops_total')).toEqual({ unit: '', scale: 1 });
+    expect(unitOf('seconds_since_boot_count')).toEqual({ unit: '', scale: 1 });
+  });
+});
+
+describe('ranking by how well a change explains the symptom (pure)', () => {
+  it('keeps causes and coincident changes, discounts consequences and unlinked neighbours that moved later', async () => {
+    const { explains } = await import('../src/agents/metrics/index');
+    const f = (at: number, scope: 'service' | 'related', relation?: 'dependency' | 'namespace') =>
+      ({ spec: { scope, relation }, change: { onset: at } }) as unknown as Parameters<typeof explains>[0];
+    const S = 10_000;
+    expect(explains(f(S - 600, 'related', 'namespace'), S, 15)).toBe(1);
+    expect(explains(f(S, 'service'), S, 15)).toBe(1);
+    expect(explains(f(S + 60, 'related', 'dependency'), S, 15)).toBe(1);
+    expect(explains(f(S + 120, 'related', 'namespace'), S, 15)).toBeLessThan(1);
+    expect(explains(f(S + 1200, 'service'), S, 15)).toBeLessThan(1);
+  });
+});
+
+describe('the time the reporter gives (pure)', () => {
+  it('reads "since about 14:30 UTC" inside the window, and ignores other zones', async () => {
+    const { reportedTime } = await import('../src/agents/metrics/symptom');
+    const ws = Date.parse('2026-03-28T14:20:00Z') / 1000;
+    const we = Date.parse('2026-03-28T15:00:00Z') / 1000;
+    expect(reportedTime('checkout is failing for many customers since about 14:30 UTC.', ws, we)).toBe(Date.parse('2026-03-28T14:30:00Z') / 1000);
+    expect(reportedTime('slow since roughly 14:45', ws, we)).toBe(Date.parse('2026-03-28T14:45:00Z') / 1000);
+    expect(reportedTime('errors since 15:30 CET', ws, we)).toBeNull();
+    expect(reportedTime('no time given, p99 is 1450 ms', ws, we)).toBeNull();
+    // a window across midnight
+    const ms = Date.parse('2026-03-28T23:40:00Z') / 1000;
+    expect(reportedTime('down since 00:05 UTC', ms, ms + 3600)).toBe(Date.parse('2026-03-29T00:05:00Z') / 1000);
+  });
+});
+
+describe('symptom onset (pure)', () => {
+  const finding = (kind: 'latency' | 'ratio', onset: number, end: number, score: number) =>
+    ({
+      spec: { scope: 'service', kind, family: kind === 'latency' ? 'http_server_requests_seconds' : 'http_server_requests_total' },
+      unit: kind === 'latency' ? 'ms' : '%',
+      change: { onset, end, score, direction: 'up' },
+    }) as unknown as import('../src/agents/metrics/scan').Finding;
+  const T = (hhmm: string) => Date.parse(`2026-06-02T${hhmm}:00Z`) / 1000;
+
+  it('prefers the change that agrees with the time the reporter gives', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const drift = finding('latency', T('10:08'), T('11:00'), 5);
+    const real = finding('ratio', T('10:40'), T('11:00'), 6.9);
+    expect(symptomOnset([real, drift], 'Something is off with payments.', T('11:00')).onset).toBe(T('10:08'));
+    expect(symptomOnset([real, drift], 'Something is off with payments since 10:40 UTC.', T('11:00'), T('10:40')).onset).toBe(T('10:40'));
+  });
+  it('does not let a recovered blip date the symptom', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const blip = finding('latency', T('10:08'), T('10:14'), 6);
+    const real = finding('latency', T('10:40'), T('11:00'), 5);
+    expect(symptomOnset([blip, real], 'It is slow.', T('11:00')).onset).toBe(T('10:40'));
+  });
+  it('names no onset when nothing credible moved', async () => {
+    const { symptomOnset } = await import('../src/agents/metrics/symptom');
+    const s = symptomOnset([finding('latency', T('10:08'), T('11:00'), 0.3)], 'slow?', T('11:00'));
+    expect(s.onset).toBeNull();
   });
 });

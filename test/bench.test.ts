@@ -37,7 +37,7 @@ describe('bulkhead bench --quick', () => {
       expect(measured.length).toBeGreaterThan(30);
       for (const [at, v] of measured) expect(Number.isFinite(v) && v > 0, `${at} = ${v}`).toBe(true);
       for (const t of results.targets) expect(Number.isFinite(t.value), t.metric).toBe(true);
-      expect(results.targets.map((t) => t.metric)).toHaveLength(6);
+      expect(results.targets.map((t) => t.metric)).toHaveLength(7);
 
       // The warm path skips install (done ahead); the cold path has every step.
       expect(Object.keys(results.lifecycle.cold.steps).sort()).toEqual(['create', 'delete', 'exec', 'install', 'policy']);

@@ -56,7 +56,7 @@ describe('investigateIncident on a real dev server and real sandboxes', () => {
       .filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null'));
     expect(summaries).toEqual([
-      expect.stringMatching(/^log_agent: create sandbox bh-logs-/),
+      expect.stringMatching(/^log_agent: create sandbox bh-l-/),
       expect.stringMatching(/^log_agent: install agent in /),
       expect.stringMatching(/^log_agent: apply policy to /),
       expect.stringMatching(/^log_agent: run agent in .* \(attempt 1\)$/),

@@ -1,9 +1,16 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReapResult } from '../src/sandbox/reap';
+import { LABEL } from '../src/sandbox/labels';
+import { LocalDriver } from '../src/sandbox/local';
+import { reapOrphans, type ReapResult } from '../src/sandbox/reap';
+import { StackDriver } from '../src/sandbox/stack';
 import { REPO_ROOT } from '../src/stack/tools';
-import { sandboxBase } from '../src/workflows/ids';
+import { kindBase, sandboxBase, sandboxName } from '../src/workflows/ids';
 import { investigationProgress } from '../src/workflows/progress';
 import { ensureReaperSchedule } from '../src/workers/schedule';
 import { withFaults } from './support/faulty-driver';
@@ -92,5 +99,60 @@ describe('the orphan reaper Schedule', () => {
     await alive.cancel();
     await alive.result().catch(() => undefined);
     expect(await sandboxes()).toEqual([]);
+  });
+});
+
+describe('one sandbox root, several stacks', () => {
+  let stack: TestStack;
+  let root: string;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    root = await mkdtemp(path.join(tmpdir(), 'bh-shared-root-'));
+  });
+  afterAll(async () => {
+    const local = new LocalDriver({ root });
+    for (const s of await local.list()) await local.delete(s.id);
+    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
+  });
+
+  it("never reaps another stack's live sandbox, nor one Bulkhead did not make", async () => {
+    // Two stacks (say two `bulkhead investigate` runs, each with its own dev server) on one root.
+    const a = new StackDriver(new LocalDriver({ root }), 'stack-a');
+    const b = new StackDriver(new LocalDriver({ root }), 'stack-b');
+    const spec = (id: string) => ({ id, agent: 'log_agent' as const, owner: `incident-${id}/log_agent-1`, readOnly: [] });
+    const liveOfA = sandboxName(kindBase('l', 'a-live'), 0);
+    const orphanOfB = sandboxName(kindBase('l', 'b-orphan'), 0);
+    await a.create(spec(liveOfA));
+    await b.create(spec(orphanOfB));
+    // Someone's own sandbox in the same root, made without Bulkhead's labels.
+    const raw = new LocalDriver({ root });
+    await raw.create({ ...spec('alice-dev'), id: 'alice-dev' });
+    expect((await raw.list()).find((s) => s.id === liveOfA)?.labels[LABEL.stack]).toBe('stack-a');
+
+    // B's reaper sees no running owner for any of them in ITS visibility (the real dev server):
+    // without the labels it would delete all three; it deletes only its own orphan.
+    const r = await reapOrphans(b, stack.client, 0, 'stack-b');
+    expect(r.deleted).toEqual([orphanOfB]);
+    // Even over the whole root (the raw driver lists everything), the rule holds.
+    expect((await reapOrphans(raw, stack.client, 0, 'stack-b')).deleted).toEqual([]);
+    expect((await raw.list()).map((s) => s.id).sort()).toEqual(['alice-dev', liveOfA].sort());
+    // A's sandbox is not just on disk but live: it still runs commands.
+    expect((await a.exec(liveOfA, ['/bin/echo', 'alive'])).stdout).toBe('alive\n');
+
+    // The operator sees every sandbox with its stack, and may reap AS a named stack (say, a
+    // crashed embedded run's): only that stack's orphans go, through the same rule.
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/bulkhead.mjs'), 'sandbox', ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_SANDBOX_ROOT: root, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS },
+        timeout: 60_000,
+      });
+    const list = (await cli(['list'])).stdout;
+    expect(list).toMatch(new RegExp(`^${liveOfA}\\tlog_agent\\t\\S+\\tstack-a\\t`, 'm'));
+    expect(list).toMatch(/^alice-dev\t.*\tnot bulkhead's\t/m);
+    const reaped = (await cli(['reap', '--grace-seconds', '0', '--stack', 'stack-a'])).stdout;
+    expect(reaped).toContain(`deleted ${liveOfA}`);
+    expect(reaped).toContain('1 deleted');
+    expect((await raw.list()).map((s) => s.id)).toEqual(['alice-dev']);
   });
 });

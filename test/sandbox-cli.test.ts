@@ -42,10 +42,10 @@ describe('`bulkhead sandbox run` and `list`, as an operator runs them', () => {
     expect(r.stdout).toBe('inside\n');
     // curl's own exit code (56: the proxy refused the tunnel) is the command's.
     expect(r.code).toBe(56);
-    expect(r.stderr).toMatch(/sandbox bh-cli-[0-9a-f]{8}-0 \(local\), policy log_agent: no network/);
+    expect(r.stderr).toMatch(/sandbox bh-c-[0-9a-z]{12}-0 \(local\), policy log_agent: no network/);
     expect(r.stderr).toContain(`refused: 127.0.0.1:${prometheus.port}: host is not on the allow list`);
     expect(r.stderr).toContain('refused: example.com:443: host is not on the allow list');
-    expect(r.stderr).toMatch(/sandbox bh-cli-[0-9a-f]{8}-0 deleted/);
+    expect(r.stderr).toMatch(/sandbox bh-c-[0-9a-z]{12}-0 deleted/);
 
     expect(await readdir(root)).toEqual([]);
     const list = await bulkhead(['sandbox', 'list']);

@@ -1,25 +1,34 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../src/config';
 import { SandboxError, type SandboxSpec } from '../src/sandbox/driver';
-import { OpenShellDriver, parseDenials, sandboxName } from '../src/sandbox/openshell';
-import { addEndpointsArgv, createArgv, endpointSpec, execArgv, removeEndpointsArgv, uploadArgv } from '../src/sandbox/openshell/argv';
+import { bulkheadLabels, LABEL } from '../src/sandbox/labels';
+import { OpenShellDriver, MAX_STDIN_BYTES, parseDenials, sandboxName } from '../src/sandbox/openshell';
+import { createArgv, execArgv, listArgv, policySetArgv } from '../src/sandbox/openshell/argv';
+import { assertRoutableTargets, isRefusedBySandboxProxy } from '../src/sandbox/openshell/loopback';
 import { renderOpenShellPolicy } from '../src/sandbox/openshell/policy-yaml';
-import { loadPolicy, resolvePolicy } from '../src/sandbox/policy';
+import { classify, cliFailure } from '../src/sandbox/openshell/report';
+import { poolId } from '../src/sandbox/pool';
+import { reapOrphans } from '../src/sandbox/reap';
+import { StackDriver } from '../src/sandbox/stack';
 import type { ResolvedEndpoint, ResolvedPolicy } from '../src/schemas/policy';
+import { isValidSandboxName, kindBase, sandboxBase, sandboxName as incarnationName, sessionSandboxBase } from '../src/workflows/ids';
 
-// The driver against a fake `openshell` first on PATH, which checks every argv against the
-// contract and records it. Nothing here reaches a real gateway.
-const FAKE = path.resolve(import.meta.dirname, 'support/fake-openshell.mjs');
+// The driver against the OpenShell stand-in (test/support/openshell-standin.mjs) first on PATH:
+// it behaves as the v0.0.111 CLI and gateway do, each rule citing OpenShell's source.
+const STANDIN = path.resolve(import.meta.dirname, 'support/openshell-standin.mjs');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bh-openshell-'));
-const logFile = path.join(tmp, 'calls.jsonl');
-const scriptFile = path.join(tmp, 'script.json');
-const stateDir = path.join(tmp, 'driver');
+const gateway = path.join(tmp, 'gateway');
+const bin = path.join(tmp, 'bin');
 const savedEnv = { ...process.env };
 let driver: OpenShellDriver;
+let ours: StackDriver;
 
 interface Call {
   argv: string[];
@@ -27,13 +36,18 @@ interface Call {
   exit: number;
   error?: string;
 }
-
-function calls(): Call[] {
-  if (!existsSync(logFile)) return [];
-  return readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
-}
+const calls = (): Call[] => {
+  const f = path.join(gateway, 'calls.jsonl');
+  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : [];
+};
 const argvs = () => calls().map((c) => c.argv);
-const script = (s: object) => writeFileSync(scriptFile, JSON.stringify(s));
+/** A one-shot fault the next matching CLI call meets (see the stand-in's header). */
+const inject = (op: string, fault: string, n = 1) => {
+  for (let i = 0; i < n; i++) writeFileSync(path.join(gateway, 'inject', `${op}.${fault}.${Date.now()}${i}`), '');
+};
+const standin = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(STANDIN, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+const records = () => readdirSync(path.join(gateway, 'sandboxes')).map((f) => f.replace(/\.json$/, '')).sort();
 
 async function rejection(p: Promise<unknown>): Promise<SandboxError> {
   const e = await p.then(() => null, (err: unknown) => err);
@@ -44,294 +58,337 @@ async function rejection(p: Promise<unknown>): Promise<SandboxError> {
 const ep = (over: Partial<ResolvedEndpoint>): ResolvedEndpoint => ({
   name: 'model', host: 'vllm-api', port: 8000, protocol: 'rest', access: 'read-write', enforcement: 'enforce', binaries: ['/usr/bin/node'], ...over,
 });
-const spec = (id: string): SandboxSpec => ({ id, agent: 'metrics_agent', owner: 'incident-INC-1', readOnly: [] });
-const REGISTRY = ep({ name: 'registry', host: 'registry.npmjs.org', port: 443, access: 'read-only', binaries: ['/usr/bin/npm', '/usr/bin/node'] });
-const MODEL = ep({});
-const PROM = ep({ name: 'prometheus', host: 'prom', port: 9090, access: 'read-only' });
+const STACK = 'stack-a';
+const id = incarnationName(sandboxBase('metrics_agent', 'incident-INC-1/metrics_agent-1', 'run-1'), 0);
+const spec = (sid: string, over: Partial<SandboxSpec> = {}): SandboxSpec => ({ id: sid, agent: 'metrics_agent', owner: 'incident-INC-1/metrics_agent-1', readOnly: ['/data/incident/logs'], ...over });
 const policy = (phase: 'install' | 'run', endpoints: ResolvedEndpoint[]): ResolvedPolicy => ({ agent: 'metrics_agent', phase, endpoints, readOnly: [] });
 
 beforeAll(() => {
-  const bin = path.join(tmp, 'bin');
   mkdirSync(bin);
-  symlinkSync(FAKE, path.join(bin, 'openshell'));
-  process.env.PATH = `${bin}:${process.env.PATH}`;
-  process.env.FAKE_OPENSHELL_LOG = logFile;
-  process.env.FAKE_OPENSHELL_STATE = path.join(tmp, 'fake-state', 'state.json');
-  process.env.FAKE_OPENSHELL_SCRIPT = scriptFile;
+  symlinkSync(STANDIN, path.join(bin, 'openshell'));
+  symlinkSync('/usr/bin/ssh', path.join(bin, 'ssh'));
+  // Only our bin and node's: `ssh` is present exactly when the test says so.
+  process.env.PATH = `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`;
+  process.env.OPENSHELL_STANDIN_DIR = gateway;
   delete process.env.BULKHEAD_OPENSHELL_BIN;
-  mkdirSync(path.join(tmp, 'fake-state'));
-  driver = new OpenShellDriver({ workdir: stateDir });
+  delete process.env.RUST_LOG;
+  driver = new OpenShellDriver({ workdir: path.join(tmp, 'driver') });
+  ours = new StackDriver(driver, STACK);
 });
-
-beforeEach(() => {
-  rmSync(logFile, { force: true });
-  script({});
-});
-
+beforeEach(() => rmSync(path.join(gateway, 'calls.jsonl'), { force: true }));
 afterAll(() => {
   process.env = savedEnv;
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('argv contract (pure)', () => {
-  it('builds each operation exactly as DESIGN.md section 3 says', () => {
-    expect(createArgv('sb', '/p.yaml')).toEqual(['sandbox', 'create', '--name', 'sb', '--policy', '/p.yaml', '--detach', '--', 'sleep', 'infinity']);
-    expect(createArgv('sb', '/p.yaml', 'img:1')).toEqual(['sandbox', 'create', '--name', 'sb', '--policy', '/p.yaml', '--from', 'img:1', '--detach', '--', 'sleep', 'infinity']);
-    expect(execArgv('sb', ['node', 'a.js'], { timeoutSeconds: 30, env: { A: '1' } })).toEqual(['sandbox', 'exec', '-n', 'sb', '--timeout', '30', '--', 'env', 'A=1', 'node', 'a.js']);
-    expect(execArgv('sb', ['ls'])).toEqual(['sandbox', 'exec', '-n', 'sb', '--', 'ls']);
-    expect(() => execArgv('sb', ['ls'], { env: { '-u': 'x' } })).toThrow(/invalid environment variable name/);
-    expect(uploadArgv('sb', '/a', 'b')).toEqual(['sandbox', 'upload', 'sb', '/a', 'b', '--no-git-ignore']);
-    expect(endpointSpec(MODEL)).toBe('vllm-api:8000:read-write:rest:enforce');
-    expect(endpointSpec(ep({ protocol: 'tcp' }))).toBe('vllm-api:8000');
-    expect(() => endpointSpec(ep({ host: '::1' }))).toThrow(/IPv6/);
-    expect(addEndpointsArgv('sb', [REGISTRY])).toEqual([
-      'policy', 'update', 'sb', '--add-endpoint', 'registry.npmjs.org:443:read-only:rest:enforce', '--binary', '/usr/bin/npm', '--binary', '/usr/bin/node', '--wait',
-    ]);
-    expect(removeEndpointsArgv('sb', [REGISTRY])).toEqual(['policy', 'update', 'sb', '--remove-endpoint', 'registry.npmjs.org:443', '--wait']);
+describe('sandbox names', () => {
+  it('fit OpenShell for every kind: at most 19 of [a-z0-9-], no "--", distinct per run', () => {
+    const names = [
+      ...(['metrics_agent', 'log_agent', 'runbook_agent'] as const).flatMap((a) => [0, 2].map((n) => incarnationName(sandboxBase(a, 'incident-a-very-long-incident-identifier-from-alertmanager/log_agent-12', 'r'), n))),
+      incarnationName(sessionSandboxBase('work-wrk_01ABCDEF', 'run'), 0),
+      poolId('log_agent'), poolId('metrics_agent'), poolId('session'),
+      incarnationName(kindBase('c', 'x'), 0), incarnationName(kindBase('b', 'y'), 0),
+    ];
+    for (const n of names) {
+      expect(n.length, n).toBeLessThanOrEqual(19);
+      expect(isValidSandboxName(n), n).toBe(true);
+    }
+    const many = new Set(Array.from({ length: 20_000 }, (_, i) => sandboxBase('log_agent', `incident-${i}/log_agent-1`, 'run')));
+    expect(many.size).toBe(20_000);
+    expect(sandboxBase('log_agent', 'w', 'run-1')).not.toBe(sandboxBase('log_agent', 'w', 'run-2'));
   });
 
-  it('maps workflow-style ids to valid, stable sandbox names', () => {
-    const n = sandboxName('incident-INC-1/log_agent-1');
-    expect(n).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
-    expect(sandboxName('incident-INC-1/log_agent-1')).toBe(n);
-    expect(sandboxName('incident-INC-1/log-agent-1')).not.toBe(n);
-    expect(sandboxName('plain-name-1')).toBe('plain-name-1');
-  });
-});
-
-describe('the fake enforces the contract', () => {
-  const fake = (...args: string[]) => spawnSync(FAKE, args, { encoding: 'utf8', env: process.env });
-  it('rejects what the real CLI rejects', () => {
-    const policyFile = path.join(tmp, 'p.yaml');
-    writeFileSync(policyFile, renderOpenShellPolicy({ readOnly: [] }));
-    // clap: --output conflicts with a trailing command, which is why create has no -o json.
-    let r = fake('sandbox', 'create', '--name', 'x', '--policy', policyFile, '-o', 'json', '--detach', '--', 'sleep', 'infinity');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("cannot be used with '[COMMAND]...'");
-    r = fake('sandbox', 'exec', '-n', 'x', '--user', 'root', '--', 'ls');
-    expect([r.status, r.stderr]).toEqual([2, expect.stringContaining("unexpected argument '--user'")]);
-    r = fake('sandbox', 'frobnicate');
-    expect(r.status).toBe(2);
-    r = fake('policy', 'update', 'x', '--add-endpoint', 'h:443:write-ish', '--wait');
-    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining('access segment must be one of')]);
-    r = fake('policy', 'update', 'x', '--add-endpoint', 'h:443:read-only:tcp', '--wait');
-    expect(r.stderr).toContain("protocol 'tcp' does not support access");
-    r = fake('policy', 'update', 'x', '--binary', '/usr/bin/node', '--wait');
-    expect(r.stderr).toContain('--binary can only be used with --add-endpoint');
-    expect(calls().every((c) => !c.ok)).toBe(true);
+  it('the gateway refuses the old 21-25 character names with its own wording, and the driver does not retry', async () => {
+    const r = standin(['sandbox', 'create', '--name', 'bh-metrics-1a2b3c4d-0', '--detach', '--', 'sleep', 'infinity']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^Error: {3}× code: 'Client specified an invalid argument', message: "name exceeds/);
+    expect(cliFailure(r.stderr)).toBe(`code: 'Client specified an invalid argument', message: "name exceeds maximum length (21 > 19)"`);
+    expect(standin(['sandbox', 'create', '--name', 'bh--x', '--', 'sleep', '1']).stderr).toContain('consecutive hyphens');
+    // Read back as the driver reads it: a permanent create failure, not one to retry for minutes.
+    const e = classify('create', 'bh-metrics-1a2b3c4d-0', cliFailure(r.stderr)!);
+    expect([e.type, e.retryable]).toEqual(['SandboxCreateFailed', false]);
+    // And an id that is no valid name (a test's, an operator's) maps to a stable valid one.
+    expect(isValidSandboxName(sandboxName('incident-INC-1/log_agent-1'))).toBe(true);
+    expect(sandboxName('incident-INC-1/log_agent-1')).toBe(sandboxName('incident-INC-1/log_agent-1'));
   });
 });
 
-describe('OpenShellDriver lifecycle against the fake CLI', () => {
-  const id = 'incident-INC-1/metrics_agent-1';
-  const name = sandboxName(id);
+describe('OpenShellDriver against the stand-in', () => {
+  it('creates deny-all with its labels on the gateway, listed back by a driver with no local state', async () => {
+    expect(await ours.create(spec(id))).toBe(id);
+    const create = argvs().find((a) => a[1] === 'create')!;
+    expect(create).toEqual(createArgv(id, create[5]!, { labels: bulkheadLabels(STACK, 'incident-INC-1/metrics_agent-1', 'metrics_agent') }));
+    const fresh = new StackDriver(new OpenShellDriver({ workdir: path.join(tmp, 'elsewhere') }), STACK);
+    const [info] = await fresh.list();
+    expect(info).toMatchObject({ id, agent: 'metrics_agent', owner: 'incident-INC-1.metrics_agent-1', alive: true });
+    expect(info!.labels[LABEL.stack]).toBe(STACK);
+    expect(Date.parse(info!.createdAt!)).toBeGreaterThan(Date.now() - 120_000);
+    // A retried create of a Ready sandbox that is ours adopts it.
+    expect(await ours.create(spec(id))).toBe(id);
+  });
 
-  it('creates deny-all with a detached main process, idempotently', async () => {
-    expect(await driver.create(spec(id))).toBe(name);
-    const policyFile = path.join(stateDir, 'policies', `${name}.yaml`);
-    expect(argvs()).toEqual([
-      ['sandbox', 'list', '--names'],
-      ['sandbox', 'create', '--name', name, '--policy', policyFile, '--detach', '--', 'sleep', 'infinity'],
-    ]);
-    const doc = parse(readFileSync(policyFile, 'utf8'));
-    expect(doc.network_policies).toBeUndefined();
+  it('writes a policy that starts under hard_requirement: only paths the image has, never the worker\'s data mounts', async () => {
+    const doc = parse(renderOpenShellPolicy({}));
     expect(doc.landlock).toEqual({ compatibility: 'hard_requirement' });
-
-    rmSync(logFile);
-    expect(await driver.create(spec(id))).toBe(name);
-    expect(argvs()).toEqual([['sandbox', 'list', '--names']]);
+    expect(doc.filesystem_policy.read_only).not.toContain('/lib64');
+    expect(doc.filesystem_policy.read_only).not.toContain('/data/incident/logs');
+    expect(doc.network_policies).toBeUndefined();
+    // A path absent from the image: Error phase, the record removed by the driver, no retry.
+    const strict = new OpenShellDriver({ workdir: path.join(tmp, 'd2'), imagePaths: ['/srv/not-in-image'] });
+    const e = await rejection(strict.create(spec(incarnationName(kindBase('c', 'strict'), 0))));
+    expect([e.type, e.retryable]).toEqual(['SandboxCreateFailed', false]);
+    expect(e.message).toContain("failed to open path '/srv/not-in-image'");
+    expect(records()).toEqual([id]);
   });
 
-  it('execs with stdin, env and the remote exit code', async () => {
-    const r = await driver.exec(name, ['/bin/sh', '-c', 'cat; echo " $GREETING"; echo oops >&2; exit 7'], { stdin: 'hello', env: { GREETING: 'hi there' } });
-    expect(r).toEqual({ exitCode: 7, stdout: 'hello hi there\n', stderr: 'oops\n', timedOut: false });
-    expect(argvs()).toEqual([
-      ['sandbox', 'exec', '-n', name, '--', 'env', 'GREETING=hi there', '/bin/sh', '-c', 'cat; echo " $GREETING"; echo oops >&2; exit 7'],
-    ]);
-  });
-
-  it('maps 124 to timedOut only when a timeout was asked for', async () => {
-    let r = await driver.exec(name, ['sleep', '5'], { timeoutMs: 1000 });
-    expect([r.exitCode, r.timedOut]).toEqual([124, true]);
-    expect(argvs()[0]).toEqual(['sandbox', 'exec', '-n', name, '--timeout', '1', '--', 'sleep', '5']);
-    script({ exec: [{ match: 'node agent.js', timeout: true }] });
-    r = await driver.exec(name, ['node', 'agent.js'], { timeoutMs: 120_500 });
-    expect([r.exitCode, r.timedOut]).toEqual([124, true]);
-    expect(argvs()[1]).toEqual(['sandbox', 'exec', '-n', name, '--timeout', '121', '--', 'node', 'agent.js']);
-    r = await driver.exec(name, ['/bin/sh', '-c', 'exit 124']);
-    expect([r.exitCode, r.timedOut]).toEqual([124, false]);
-  });
-
-  it('uploads to a path relative to the workdir', async () => {
-    const local = path.join(tmp, 'bundle.mjs');
-    writeFileSync(local, 'console.log(1)\n');
-    await driver.upload(name, local, 'agent/bundle.mjs');
-    expect(argvs()).toEqual([['sandbox', 'upload', name, local, 'agent/bundle.mjs', '--no-git-ignore']]);
-    const r = await driver.exec(name, ['cat', 'agent/bundle.mjs']);
-    expect(r.stdout).toBe('console.log(1)\n');
-    await expect(driver.upload(name, path.join(tmp, 'missing'), 'x')).rejects.toThrow(/does not exist/);
-  });
-
-  it('applies the install allowance, then replaces it with the run endpoints', async () => {
-    await driver.applyPolicy(name, policy('install', [REGISTRY]));
-    await driver.applyPolicy(name, policy('run', [MODEL, PROM]));
-    // Re-applying the same policy is a no-op: nothing to remove or add.
-    await driver.applyPolicy(name, policy('run', [MODEL, PROM]));
-    expect(argvs()).toEqual([
-      ['policy', 'update', name, '--add-endpoint', 'registry.npmjs.org:443:read-only:rest:enforce', '--binary', '/usr/bin/npm', '--binary', '/usr/bin/node', '--wait'],
-      ['policy', 'update', name, '--remove-endpoint', 'registry.npmjs.org:443', '--wait'],
-      ['policy', 'update', name, '--add-endpoint', 'vllm-api:8000:read-write:rest:enforce', '--add-endpoint', 'prom:9090:read-only:rest:enforce', '--binary', '/usr/bin/node', '--wait'],
-    ]);
-    const state = JSON.parse(readFileSync(process.env.FAKE_OPENSHELL_STATE!, 'utf8'));
-    expect(state.sandboxes[name].rules).toEqual({
-      allow_vllm_api_8000: { endpoints: [{ host: 'vllm-api', port: 8000, access: 'read-write', protocol: 'rest', enforcement: 'enforce' }], binaries: ['/usr/bin/node'] },
-      allow_prom_9090: { endpoints: [{ host: 'prom', port: 9090, access: 'read-only', protocol: 'rest', enforcement: 'enforce' }], binaries: ['/usr/bin/node'] },
-    });
-  });
-
-  it('maps policy update exit codes: 1 rejected (permanent), 124 timeout (retryable)', async () => {
-    const other = ep({ name: 'loki', host: 'loki', port: 3100, access: 'read-only', binaries: ['/usr/bin/curl'] });
-    script({ policyUpdate: ['failed'] });
-    let e = await rejection(driver.applyPolicy(name, policy('run', [MODEL, PROM, other])));
-    expect([e.type, e.retryable]).toEqual(['PolicyRejected', false]);
-    expect(e.message).toContain('failed to load');
-
-    script({ policyUpdate: ['timeout'] });
-    e = await rejection(driver.applyPolicy(name, policy('run', [MODEL, PROM, other])));
-    expect(e.retryable).toBe(true);
-    expect(e.message).toContain('timed out');
-
-    // The failed endpoint was not recorded as applied, so the retry sends it again.
-    script({});
-    await driver.applyPolicy(name, policy('run', [MODEL, PROM, other]));
-    const sent = argvs().filter((a) => a.includes('loki:3100:read-only:rest:enforce'));
-    expect(sent).toHaveLength(3);
-    expect(sent[2]).toEqual(['policy', 'update', name, '--add-endpoint', 'loki:3100:read-only:rest:enforce', '--binary', '/usr/bin/curl', '--wait']);
-  });
-
-  it('lists with the owner and agent from the local index', async () => {
-    await driver.create({ ...spec('second'), agent: 'log_agent', owner: 'incident-INC-2' });
-    const list = await driver.list();
-    expect(list.map((s) => [s.id, s.owner, s.agent, s.alive])).toEqual([
-      [name, 'incident-INC-1', 'metrics_agent', true],
-      ['second', 'incident-INC-2', 'log_agent', true],
-    ]);
-    expect(list.every((s) => s.createdAt && !Number.isNaN(Date.parse(s.createdAt)))).toBe(true);
-  });
-
-  it('parses denials from the sandbox log', async () => {
-    script({
-      denials: {
-        [name]: [
-          'NET:OPEN [MED] DENIED /sandbox/.venv/bin/python3(47) -> vllm-api:443 [policy:- engine:opa] [reason:no matching network policy]',
-          'NET:OPEN [MED] DENIED /sandbox/.venv/bin/python3(48) -> vllm-api:443 [policy:- engine:opa] [reason:no matching network policy]',
-          'HTTP:POST [MED] DENIED /usr/bin/node(12) -> POST http://prom:9090/api/v1/admin/tsdb/delete_series [policy:allow_prom_9090 engine:l7] [reason:read-only access forbids POST]',
-          'NET:REFUSE [MED] DENIED node(1234) -> 93.184.216.34:443/tcp [policy:bypass-detect engine:nftables]',
-        ],
-      },
-    });
-    expect(await driver.denials(name)).toEqual([
-      { host: 'vllm-api', port: 443, binary: '/sandbox/.venv/bin/python3', reason: 'no matching network policy' },
-      { host: 'prom', port: 9090, binary: '/usr/bin/node', reason: 'read-only access forbids POST' },
-      { host: '93.184.216.34', port: 443, binary: 'node', reason: 'denied by policy' },
-    ]);
-    expect(argvs()).toEqual([['logs', name, '-n', '2000', '--source', 'sandbox']]);
-  });
-
-  it('deletes idempotently, whichever way the gateway reports a missing sandbox', async () => {
-    await driver.delete(name);
-    await driver.delete(name);
-    script({ deleteNotFound: 'error' });
-    await driver.delete(name);
-    expect(argvs()).toEqual([['sandbox', 'delete', name], ['sandbox', 'delete', name], ['sandbox', 'delete', name]]);
-    expect(calls().map((c) => c.exit)).toEqual([0, 0, 1]);
-    expect((await driver.list()).map((s) => s.id)).toEqual(['second']);
-    const e = await rejection(driver.exec(name, ['true']));
-    expect([e.type, e.retryable]).toEqual(['SandboxMissing', false]);
-    await driver.delete('second');
-  });
-
-  it('recovers from a create race and reports a failed create', async () => {
-    script({ failNext: { 'sandbox create': { exit: 1, stderr: 'Error:   × status: Unavailable, message: "gateway restarting"\n' } } });
-    const e = await rejection(driver.create(spec('racy')));
+  it('replaces a create that reached the Error phase (the record stays on the gateway) and never adopts it', async () => {
+    const sid = incarnationName(kindBase('l', 'error-phase'), 0);
+    inject('create', 'error-phase');
+    const e = await rejection(ours.create(spec(sid)));
     expect([e.type, e.retryable]).toEqual(['SandboxCreateFailed', true]);
-    expect(await driver.create(spec('racy'))).toBe('racy');
-    await driver.delete('racy');
+    expect(records()).not.toContain(sid);
+    // A failed record left by someone (a crash between create and delete): replaced, not adopted.
+    inject('create', 'error-phase');
+    const leftover = standin(['sandbox', 'create', '--name', sid, ...Object.entries(bulkheadLabels(STACK, 'incident-INC-1/metrics_agent-1', 'metrics_agent')).flatMap(([k, v]) => ['--label', `${k}=${v}`]), '--', 'sleep', 'infinity']);
+    expect(leftover.status).toBe(1);
+    expect((await ours.list()).find((s) => s.id === sid)).toMatchObject({ alive: false });
+    expect(await ours.create(spec(sid))).toBe(sid);
+    expect((await ours.list()).find((s) => s.id === sid)).toMatchObject({ alive: true });
+    // Once after the failed create, once for the failed record found on the next one.
+    expect(argvs().filter((a) => a[1] === 'delete')).toEqual([['sandbox', 'delete', sid], ['sandbox', 'delete', sid]]);
+    await ours.delete(sid);
+  });
+
+  it('execs with --env, stdin and the command\'s own exit code, even a command printing "Error:"', async () => {
+    const r = await driver.exec(id, ['/bin/sh', '-c', 'cat; echo " $GREETING"; echo "Error: boom" >&2; exit 1'], { stdin: 'hello', env: { GREETING: 'hi there' } });
+    expect(r).toEqual({ exitCode: 1, stdout: 'hello hi there\n', stderr: 'Error: boom\n', timedOut: false });
+    expect(argvs()[0]).toEqual(execArgv(id, ['/bin/sh', '-c', 'cat; echo " $GREETING"; echo "Error: boom" >&2; exit 1'], { env: { GREETING: 'hi there' } }));
+    expect(argvs()[0]).toContain('--env');
+    const t = await driver.exec(id, ['sleep', '5'], { timeoutMs: 1000 });
+    expect([t.exitCode, t.timedOut]).toEqual([124, true]);
+    const own = await driver.exec(id, ['/bin/sh', '-c', 'exit 124']);
+    expect([own.exitCode, own.timedOut]).toEqual([124, false]);
+  });
+
+  it('tells the CLI\'s own exit 1 apart by its Error: report', async () => {
+    let e = await rejection(driver.exec(incarnationName(kindBase('m', 'missing'), 0), ['true']));
+    expect([e.type, e.retryable]).toEqual(['SandboxMissing', false]);
+    inject('exec', 'unavailable');
+    e = await rejection(driver.exec(id, ['true']));
+    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', true]);
+    inject('exec', 'deadline');
+    e = await rejection(driver.exec(id, ['true']));
+    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', true]);
+    expect(e.message).toContain('Deadline expired before operation could complete');
+    e = await rejection(driver.exec(id, ['cat'], { stdin: 'x'.repeat(MAX_STDIN_BYTES + 1) }));
+    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', false]);
+    // A sandbox in Error will run nothing again: lost (the workflow replaces it), not retried.
+    const sid = incarnationName(kindBase('r', 'dead'), 0);
+    inject('create', 'error-phase');
+    standin(['sandbox', 'create', '--name', sid, '--', 'sleep', 'infinity']);
+    e = await rejection(driver.exec(sid, ['true']));
+    expect([e.type, e.retryable]).toEqual(['SandboxLost', false]);
+    await driver.delete(sid);
+    expect(cliFailure('Error:   × sandbox \'x\' is not ready (phase: Error); wait for it\n  │ to reach Ready state\n')).toBe("sandbox 'x' is not ready (phase: Error); wait for it to reach Ready state");
+  });
+
+  it('applies each policy as one revision with exactly the access asked for', async () => {
+    const REGISTRY = ep({ name: 'registry', host: 'registry.npmjs.org', port: 443, access: 'read-only' });
+    // The model first read-only (install), then read-write (run): a merge would keep read-only.
+    await driver.applyPolicy(id, policy('install', [REGISTRY, ep({ access: 'read-only' })]));
+    await driver.applyPolicy(id, policy('run', [ep({}), ep({ name: 'prometheus', host: 'prom', port: 9090, access: 'read-only' })]));
+    const sets = argvs().filter((a) => a[0] === 'policy');
+    expect(sets).toHaveLength(2);
+    expect(sets.every((a) => a[1] === 'set' && a.includes('--wait'))).toBe(true);
+    expect(sets[1]).toEqual(policySetArgv(id, sets[1]![4]!));
+    const rec = JSON.parse(readFileSync(path.join(gateway, 'sandboxes', `${id}.json`), 'utf8'));
+    expect(rec.version).toBe(3);
+    expect(rec.policy.network_policies).toEqual({
+      model: { name: 'model', endpoints: [{ host: 'vllm-api', port: 8000, protocol: 'rest', enforcement: 'enforce', access: 'read-write' }], binaries: [{ path: '/usr/bin/node' }] },
+      prometheus: { name: 'prometheus', endpoints: [{ host: 'prom', port: 9090, protocol: 'rest', enforcement: 'enforce', access: 'read-only' }], binaries: [{ path: '/usr/bin/node' }] },
+    });
+  });
+
+  const host = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+  it.skipIf(!host)('runs commands behind a proxy that enforces the live policy, refuses loopback, and reports denials', async () => {
+    const server = http.createServer((_q, r) => r.end('ok')).listen(0, host);
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await driver.applyPolicy(id, policy('run', [ep({ name: 'prometheus', host, port, access: 'read-only' })]));
+      // Loopback cannot be in a policy this driver sets; put it there behind its back to show the proxy refuses it anyway.
+      expect(standin(['policy', 'update', id, '--add-endpoint', `127.0.0.1:${port}`, '--wait']).status).toBe(0);
+      const connect = (target: string) => `require('http').request({host:new URL(process.env.HTTPS_PROXY).hostname,port:new URL(process.env.HTTPS_PROXY).port,method:'CONNECT',path:'${target}'}).on('connect',(r)=>{console.log('${target}',r.statusCode);process.exit(0)}).end()`;
+      const ok = await driver.exec(id, ['node', '-e', connect(`${host}:${port}`)]);
+      expect(ok.stdout).toBe(`${host}:${port} 200\n`);
+      const both = await driver.exec(id, ['node', '-e', `${connect(`${host}:1`)}`]);
+      expect(both.stdout).toBe(`${host}:1 403\n`);
+      const lo = await driver.exec(id, ['node', '-e', `${connect(`127.0.0.1:${port}`)}`]);
+      expect(lo.stdout).toBe(`127.0.0.1:${port} 403\n`);
+      const denials = await driver.denials(id);
+      expect(denials).toEqual(expect.arrayContaining([
+        { host, port: 1, binary: 'node', reason: 'no matching network policy' },
+        { host: '127.0.0.1', port, binary: 'node', reason: 'always-blocked destination (loopback/link-local)' },
+      ]));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('maps policy outcomes: failed to load is permanent; timeout, unavailable and deadline are retried', async () => {
+    const run = policy('run', [ep({ name: 'loki', host: 'loki', port: 3100 })]);
+    inject('policy', 'policy-failed');
+    let e = await rejection(driver.applyPolicy(id, run));
+    expect([e.type, e.retryable]).toEqual(['PolicyRejected', false]);
+    for (const fault of ['policy-timeout', 'unavailable', 'deadline']) {
+      inject('policy', fault);
+      e = await rejection(driver.applyPolicy(id, run));
+      expect([fault, e.retryable]).toEqual([fault, true]);
+    }
+    await driver.applyPolicy(id, run);
+  });
+
+  it('refuses a loopback endpoint (the sandbox proxy always would), and a loopback setting at start-up', async () => {
+    const e = await rejection(driver.applyPolicy(id, policy('run', [ep({ name: 'prometheus', host: '127.0.0.1', port: 9090 })])));
+    expect([e.type, e.retryable]).toEqual(['PolicyRejected', false]);
+    expect(['localhost', '127.0.0.1', '::1', '[::1]', '169.254.169.254', '0.0.0.0'].every(isRefusedBySandboxProxy)).toBe(true);
+    expect(['prometheus', '10.0.0.5', 'bulkhead-worker.bulkhead.svc'].some(isRefusedBySandboxProxy)).toBe(false);
+    expect(() => assertRoutableTargets(loadConfig({ PROMETHEUS_URL: 'http://127.0.0.1:9090' }))).toThrow(/^PROMETHEUS_URL: .*loopback/);
+    expect(() => assertRoutableTargets(loadConfig({ BULKHEAD_DISPATCH_HOST: 'localhost' }))).toThrow(/^BULKHEAD_DISPATCH_HOST: /);
+    expect(() => assertRoutableTargets(loadConfig({ PROMETHEUS_URL: 'http://prometheus:9090', BULKHEAD_DISPATCH_HOST: 'bulkhead-worker' }))).not.toThrow();
+  });
+
+  it('lists every page, whatever the CLI prints on stdout, and never takes a warning for a sandbox', async () => {
+    process.env.OPENSHELL_STANDIN_WARN = '1';
+    try {
+      // The stand-in warns on stdout as the real CLI does, unless RUST_LOG=error.
+      expect(standin(['sandbox', 'list', '--names']).stdout).toMatch(/WARN openshell_cli/);
+      expect(standin(['sandbox', 'list', '--names'], { RUST_LOG: 'error' }).stdout).not.toMatch(/WARN/);
+      const labels = bulkheadLabels(STACK, 'bulk', 'log_agent');
+      for (let i = 0; i < 130; i++) {
+        const name = `bh-l-${String(i).padStart(12, '0')}-0`;
+        writeFileSync(path.join(gateway, 'sandboxes', `${name}.json`), JSON.stringify({ id: `x${i}`, name, workspace: 'default', labels, createdAtMs: Date.now() - 1000 + i, phase: 'Ready', version: 1 }));
+      }
+      const listed = await ours.list();
+      expect(listed).toHaveLength(131);
+      expect(listed.every((s) => isValidSandboxName(s.id))).toBe(true);
+      expect(argvs().filter((a) => a[1] === 'list' && a.includes('-o'))).toEqual([listArgv({ limit: 100, offset: 0, selector: `${LABEL.managedBy}=bulkhead` }), listArgv({ limit: 100, offset: 100, selector: `${LABEL.managedBy}=bulkhead` })]);
+      const r = await driver.exec(id, ['echo', '{"ok":true}']);
+      expect(r.stdout).toBe('{"ok":true}\n');
+    } finally {
+      delete process.env.OPENSHELL_STANDIN_WARN;
+      for (const f of readdirSync(path.join(gateway, 'sandboxes'))) if (f.startsWith('bh-l-0000')) rmSync(path.join(gateway, 'sandboxes', f));
+    }
+  });
+
+  it('reaps only what carries Bulkhead\'s labels and this stack\'s identity', async () => {
+    // A colleague's sandbox on the shared gateway, and another stack's live one.
+    expect(standin(['sandbox', 'create', '--name', 'alice-dev', '--', 'sleep', 'infinity']).status).toBe(0);
+    const theirs = new StackDriver(driver, 'stack-b');
+    const otherId = incarnationName(kindBase('l', 'other-stack'), 0);
+    await theirs.create(spec(otherId, { agent: 'log_agent' }));
+    // No workflow runs: every one of OUR workflow sandboxes is an orphan.
+    const client = { workflow: { list: async function* () {} } } as unknown as Parameters<typeof reapOrphans>[1];
+    // Even handed the raw driver (everything on the gateway), the reaper keeps to its own.
+    const r = await reapOrphans(driver, client, 0, STACK);
+    expect(r.deleted).toEqual([id]);
+    expect(records()).toEqual(['alice-dev', otherId].sort());
+    expect(await reapOrphans(driver, client, 0)).toEqual({ deleted: [], kept: expect.arrayContaining([otherId]) });
+    await theirs.delete(otherId);
+    expect(standin(['sandbox', 'delete', 'alice-dev']).status).toBe(0);
+  });
+
+  it('deletes idempotently: a name the gateway does not know is gone already', async () => {
+    await driver.delete(id);
+    const r = standin(['sandbox', 'delete', id]);
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining('message: "sandbox not found"')]);
+    await driver.delete(id);
+  });
+
+  it('checks its prerequisites at start-up: the CLI\'s protocol line and an ssh client', async () => {
+    await driver.preflight();
+    process.env.OPENSHELL_STANDIN_VERSION = '0.1.2';
+    try {
+      const e = await rejection(new OpenShellDriver({ workdir: tmp }).preflight());
+      expect([e.type, e.retryable]).toEqual(['DriverUnavailable', false]);
+      expect(e.message).toMatch(/0\.1\.x/);
+    } finally {
+      delete process.env.OPENSHELL_STANDIN_VERSION;
+    }
+    rmSync(path.join(bin, 'ssh'));
+    try {
+      const nodeOnly = path.join(tmp, 'node-only');
+      mkdirSync(nodeOnly, { recursive: true });
+      if (!existsSync(path.join(nodeOnly, 'node'))) symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
+      const noSsh = new OpenShellDriver({ workdir: tmp, env: { ...process.env, PATH: `${bin}:${nodeOnly}` } });
+      let e = await rejection(noSsh.preflight());
+      expect(e.message).toMatch(/ssh client/);
+      e = await rejection(noSsh.upload('any', STANDIN, 'x'));
+      expect([e.type, e.retryable]).toEqual(['DriverUnavailable', false]);
+    } finally {
+      symlinkSync('/usr/bin/ssh', path.join(bin, 'ssh'));
+    }
+  });
+
+  it('retries an exec that meets a sandbox still Provisioning', async () => {
+    const sid = incarnationName(kindBase('m', 'provisioning'), 0);
+    writeFileSync(path.join(gateway, 'sandboxes', `${sid}.json`), JSON.stringify({ id: 'p1', name: sid, workspace: 'default', labels: {}, createdAtMs: Date.now(), phase: 'Provisioning', version: 1 }));
+    const e = await rejection(driver.exec(sid, ['true']));
+    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', true]);
+    expect(e.message).toContain('is not ready (phase: Provisioning)');
+    await driver.delete(sid);
+  });
+
+  it("the stand-in's `policy update` merges as OpenShell's does: an existing rule keeps its access (why the driver uses `policy set`)", () => {
+    const sid = incarnationName(kindBase('m', 'merge'), 0);
+    expect(standin(['sandbox', 'create', '--name', sid, '--', 'sleep', 'infinity']).status).toBe(0);
+    expect(standin(['policy', 'update', sid, '--add-endpoint', 'vllm-api:8000:read-only:rest:enforce', '--binary', '/usr/bin/node', '--wait']).status).toBe(0);
+    expect(standin(['policy', 'update', sid, '--add-endpoint', 'vllm-api:8000:read-write:rest:enforce', '--binary', '/usr/bin/curl', '--wait']).status).toBe(0);
+    const rec = JSON.parse(readFileSync(path.join(gateway, 'sandboxes', `${sid}.json`), 'utf8'));
+    expect(rec.policy.network_policies.allow_vllm_api_8000).toEqual({
+      name: 'allow_vllm_api_8000',
+      endpoints: [{ host: 'vllm-api', port: 8000, access: 'read-only', protocol: 'rest', enforcement: 'enforce' }],
+      binaries: [{ path: '/usr/bin/node' }, { path: '/usr/bin/curl' }],
+    });
+    expect(standin(['sandbox', 'delete', sid]).status).toBe(0);
   });
 
   it('never broke the contract', () => {
-    // Every call in this describe block was checked by the fake; contract violations are recorded ok:false.
     expect(calls().filter((c) => !c.ok)).toEqual([]);
-  });
-
-  it('says what it cannot enforce', () => {
-    expect(driver.kind).toBe('openshell');
-    expect(driver.limitations.join('\n')).toMatch(/read-only data paths/);
-    expect(new OpenShellDriver({ workdir: stateDir, landlock: 'best_effort' }).limitations.join('\n')).toMatch(/Landlock/);
-  });
-
-  it('reports a missing CLI as a permanent driver error', async () => {
-    const e = await rejection(new OpenShellDriver({ bin: path.join(tmp, 'nope'), workdir: stateDir }).list());
-    expect([e.type, e.retryable]).toEqual(['DriverUnavailable', false]);
-  });
-});
-
-describe('one policy, translated to OpenShell policy YAML', () => {
-  const targets = { model: 'http://vllm-api:8000/v1', prometheus: 'http://prometheus:9090', loki: 'http://loki:3100' };
-  const sources = { logsDir: '/data/incident/logs', runbooksDir: '/data/incident/runbooks' };
-
-  async function translate(agent: 'log_agent' | 'metrics_agent' | 'runbook_agent', t: Record<string, string> = targets) {
-    const resolved = resolvePolicy(await loadPolicy(agent), 'run', t, sources);
-    return parse(renderOpenShellPolicy({ readOnly: resolved.readOnly, endpoints: resolved.endpoints }));
-  }
-  const hosts = (doc: { network_policies?: Record<string, { endpoints: { host: string; port: number }[] }> }) =>
-    Object.values(doc.network_policies ?? {}).flatMap((p) => p.endpoints.map((e) => `${e.host}:${e.port}`));
-
-  it('has the fixed skeleton', async () => {
-    const doc = await translate('metrics_agent');
-    expect(doc.version).toBe(1);
-    expect(doc.filesystem_policy.include_workdir).toBe(true);
-    expect(doc.filesystem_policy.read_write).toEqual(['/sandbox', '/tmp', '/dev/null']);
-    expect(doc.process).toEqual({ run_as_user: 'sandbox', run_as_group: 'sandbox' });
-    expect(doc.landlock.compatibility).toBe('hard_requirement');
-  });
-
-  it('log_agent: logs read-only, the model (+ Loki when configured)', async () => {
-    let doc = await translate('log_agent');
-    expect(doc.filesystem_policy.read_only).toContain('/data/incident/logs');
-    expect(doc.filesystem_policy.read_only).not.toContain('/data/incident/runbooks');
-    expect(hosts(doc)).toEqual(['vllm-api:8000', 'loki:3100']);
-    expect(doc.network_policies.loki).toEqual({
-      name: 'loki',
-      endpoints: [{ host: 'loki', port: 3100, protocol: 'rest', enforcement: 'enforce', access: 'read-only' }],
-      binaries: [{ path: '/usr/bin/node' }],
-    });
-    doc = await translate('log_agent', { model: targets.model });
-    expect(hosts(doc)).toEqual(['vllm-api:8000']);
-  });
-
-  it('runbook_agent: runbooks read-only, the model only', async () => {
-    const doc = await translate('runbook_agent');
-    expect(doc.filesystem_policy.read_only).toContain('/data/incident/runbooks');
-    expect(hosts(doc)).toEqual(['vllm-api:8000']);
-    expect(doc.network_policies.model.endpoints[0].access).toBe('read-write');
-    expect(doc.network_policies.model.binaries).toEqual([{ path: '/usr/bin/node' }]);
-  });
-
-  it('metrics_agent: workdir only, the model and Prometheus, each bound to node', async () => {
-    const doc = await translate('metrics_agent');
-    expect(doc.filesystem_policy.read_only.some((p: string) => p.startsWith('/data'))).toBe(false);
-    expect(hosts(doc)).toEqual(['vllm-api:8000', 'prometheus:9090']);
-    for (const p of Object.values(doc.network_policies) as { binaries: unknown }[]) expect(p.binaries).toEqual([{ path: '/usr/bin/node' }]);
-    expect(doc.network_policies.prometheus.endpoints[0].access).toBe('read-only');
   });
 });
 
 describe('parseDenials', () => {
-  it('ignores allowed traffic and other log lines', () => {
-    expect(parseDenials('[1.0] [sandbox] [INFO ] [x] NET:OPEN [INFO] ALLOWED node(1) -> a:1 [policy:p engine:opa]\nrandom line\n')).toEqual([]);
+  it('reads OCSF shorthand, with and without an actor', () => {
+    expect(parseDenials('[1.0] [sandbox] [OCSF ] [ocsf] NET:OPEN [MED] DENIED /usr/bin/curl(68) -> host:443 [policy:- engine:opa] [reason:no rule]\n')).toEqual([{ host: 'host', port: 443, binary: '/usr/bin/curl', reason: 'no rule' }]);
+    expect(parseDenials('NET:OPEN [INFO] ALLOWED node(1) -> a:1 [policy:p engine:opa]\n')).toEqual([]);
   });
-  it('reads a denial without an actor', () => {
-    expect(parseDenials('NET:OPEN [MED] DENIED blocked.com:443 [reason:no rule]')).toEqual([{ host: 'blocked.com', port: 443, binary: null, reason: 'no rule' }]);
+});
+
+describe('`bulkhead worker` start-up under BULKHEAD_SANDBOX=openshell', () => {
+  const worker = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [path.resolve(import.meta.dirname, '../bin/bulkhead.mjs'), 'worker'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      // Port 1: nothing listens; every check below must fail before any connection is tried.
+      env: { PATH: process.env.PATH, HOME: tmp, TEMPORAL_ADDRESS: '127.0.0.1:1', BULKHEAD_SANDBOX: 'openshell', BULKHEAD_OPENSHELL_BIN: STANDIN, OPENSHELL_STANDIN_DIR: gateway, ...env },
+    });
+
+  it('refuses a source on loopback, naming the setting (exit 2)', () => {
+    const r = worker({ PROMETHEUS_URL: 'http://127.0.0.1:9090' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bulkhead: PROMETHEUS_URL: http:\/\/127\.0\.0\.1:9090 is a loopback\/link-local address, which OpenShell's sandbox proxy always refuses/m);
+  });
+
+  it('refuses a CLI of the wrong protocol line, or a host without ssh, with a clear message (exit 2)', () => {
+    let r = worker({ OPENSHELL_STANDIN_VERSION: '0.1.0' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bulkhead: BULKHEAD_SANDBOX: openshell driver prerequisites: openshell 0\.1\.0 found; this driver speaks the 0\.0\.x gRPC protocol/m);
+    const nodeOnly = path.join(tmp, 'node-only-2');
+    mkdirSync(nodeOnly, { recursive: true });
+    symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
+    r = worker({ PATH: nodeOnly });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/ssh client on the worker host/);
   });
 });

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { ExecResult, SandboxDriver, SandboxInfo, SandboxSpec } from '../src/sandbox/driver';
 import { isPoolId, WarmPool } from '../src/sandbox/pool';
+import { bulkheadLabels } from '../src/sandbox/labels';
 import { reapOrphans } from '../src/sandbox/reap';
 
 /** An in-memory driver that records what was done to which id. */
@@ -32,7 +33,7 @@ function fakeDriver() {
       boxes.delete(id);
     },
     async list(): Promise<SandboxInfo[]> {
-      return [...boxes.values()].map((b) => ({ id: b.spec.id, owner: b.spec.owner, agent: b.spec.agent, createdAt: b.createdAt, alive: true }));
+      return [...boxes.values()].map((b) => ({ id: b.spec.id, owner: b.spec.owner, agent: b.spec.agent, createdAt: b.createdAt, alive: true, labels: b.spec.labels ?? {} }));
     },
     async denials() {
       return [];
@@ -104,13 +105,15 @@ describe('WarmPool', () => {
 
   it('is never reaped as an orphan while its sandboxes live, even by a reaper in another process', async () => {
     const { pool, driver, boxes } = await warmPool(2);
-    await driver.create({ id: 'bh-logs-deadbeef-0', agent: 'log_agent', owner: 'gone', readOnly: [] });
-    // No workflow is running: only the workflow sandbox is an orphan.
+    await driver.create({ id: 'bh-l-0000deadbeef-0', agent: 'log_agent', owner: 'gone', readOnly: [], labels: bulkheadLabels('stack-a', 'gone', 'log_agent') });
+    // Not this stack's, though named like ours: never touched.
+    await driver.create({ id: 'bh-l-00000000beef-0', agent: 'log_agent', owner: 'gone', readOnly: [], labels: bulkheadLabels('stack-b', 'gone', 'log_agent') });
+    // No workflow is running: only this stack's workflow sandbox is an orphan.
     const client = { workflow: { list: async function* () {} } } as unknown as Client;
-    const r = await reapOrphans(driver, client, 0);
-    expect(r.deleted).toEqual(['bh-logs-deadbeef-0']);
-    expect(r.kept).toHaveLength(2);
-    expect(boxes.size).toBe(2);
+    const r = await reapOrphans(driver, client, 0, 'stack-a');
+    expect(r.deleted).toEqual(['bh-l-0000deadbeef-0']);
+    expect(r.kept).toHaveLength(3);
+    expect(boxes.size).toBe(3);
     await pool.close();
   });
 });

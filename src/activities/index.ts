@@ -1,17 +1,19 @@
 import type { Config } from '../config';
 import { createBrainActivities } from './brain';
-import { createReaperActivities } from './reaper';
+import { createNotifyActivities } from './notify';
+import { createReaperActivities, type ReaperActivityDeps } from './reaper';
 import { createSandboxActivities, type SandboxActivityDeps } from './sandbox';
 import { createScenarioActivities } from './scenario';
 import { createSessionActivities, type SessionActivityDeps } from './session';
 
 /** Every activity the worker registers, wired to this worker's configuration and driver. */
-export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps & { config: Config }) {
+export function createActivities(deps: SandboxActivityDeps & SessionActivityDeps & Pick<ReaperActivityDeps, 'stack'> & { config: Config }) {
   return {
-    ...createScenarioActivities(),
+    ...createScenarioActivities(deps.config),
     ...createSandboxActivities(deps),
     ...createBrainActivities(deps.config),
     ...createSessionActivities(deps),
     ...createReaperActivities(deps),
+    ...createNotifyActivities(),
   };
 }

@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Config } from '../config';
 import { redactDeep } from '../agents/redact';
+import { sanitizeAgentResult } from '../agents/sanitize';
+import { visibleText } from '../report/text';
 import { type AgentName, AgentResult, type Incident, type Sources } from '../schemas/agent';
 import type { Denial } from '../schemas/report';
 import { type SandboxDriver, SandboxError } from '../sandbox/driver';
@@ -26,6 +28,19 @@ export function sandboxFailure(e: unknown): unknown {
     return e.retryable ? ApplicationFailure.retryable(e.message, e.type) : ApplicationFailure.nonRetryable(e.message, e.type);
   }
   return e;
+}
+/** The agent reads these as the Authorization header of its Prometheus / Loki requests. */
+export const PROMETHEUS_AUTH_ENV = 'BULKHEAD_PROMETHEUS_AUTHORIZATION';
+export const LOKI_AUTH_ENV = 'BULKHEAD_LOKI_AUTHORIZATION';
+export function sourceAuthEnv(granted: Sources, asked: Sources, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  const read = (name: string | undefined) => (name ? env[name] : undefined);
+  const prom = granted.prometheusUrl ? read(asked.prometheusAuthEnv) : undefined;
+  const loki = granted.lokiUrl ? read(asked.lokiAuthEnv) : undefined;
+  if (prom) out[PROMETHEUS_AUTH_ENV] = prom;
+  if (loki) out[LOKI_AUTH_ENV] = loki;
+  if (granted.lokiUrl && asked.lokiTenant) out.BULKHEAD_LOKI_TENANT = asked.lokiTenant;
+  return out;
 }
 /** Runs one step, heartbeating, with permanent failures marked where they arise. */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -121,6 +136,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         incident: a.incident,
         sources: {
           ...(policy.filesystem.read_only.includes('logs') && a.sources.logsDir ? { logsDir: a.sources.logsDir } : {}),
+          ...(policy.filesystem.read_only.includes('logs') && a.sources.logDirs?.length ? { logDirs: a.sources.logDirs } : {}),
+          ...(policy.filesystem.read_only.includes('logs') && a.sources.logTimezone ? { logTimezone: a.sources.logTimezone } : {}),
           ...(policy.filesystem.read_only.includes('runbooks') && a.sources.runbooksDir ? { runbooksDir: a.sources.runbooksDir } : {}),
           ...(policy.network.endpoints.some((e) => e.target === 'prometheus') && t.prometheus ? { prometheusUrl: t.prometheus } : {}),
           ...(policy.network.endpoints.some((e) => e.target === 'loki') && t.loki ? { lokiUrl: t.loki } : {}),
@@ -133,6 +150,9 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       for (const k of ['BULKHEAD_MODEL_TIMEOUT_MS', 'BULKHEAD_MODEL_RETRIES', 'BULKHEAD_MODEL_BUDGET_MS'] as const) {
         if (config[k]) env[k] = config[k];
       }
+      // A source's Authorization header: history carries only the env var's NAME (config
+      // `auth_env`); the value is read here and reaches only the agent that talks to that source.
+      Object.assign(env, sourceAuthEnv(input.sources, a.sources));
       const res = await guard(() =>
         driver.exec(a.id, [NODE, AGENT_FILE], {
           stdin: JSON.stringify(input),
@@ -141,7 +161,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
           signal: ctx.cancellationSignal,
         }),
       );
-      const lastLine = (redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
+      const lastLine = visibleText(redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
       if (res.timedOut) {
         throw ApplicationFailure.retryable(`${a.agent} timed out after ${policy.limits.run_timeout_seconds} s`, 'AgentTimeout');
       }
@@ -158,7 +178,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         const i = result.error.issues[0]!;
         throw ApplicationFailure.retryable(`${a.agent} result: ${i.path.join('.')}: ${i.message}`, 'AgentOutputInvalid');
       }
-      return redactDeep(result.data) as AgentResult;
+      // The sandbox-exit pass once more, host side: a compromised sandbox may have skipped its own.
+      return sanitizeAgentResult(result.data);
     },
 
     /** Collects what the policy refused, then deletes. Deleting a missing sandbox succeeds. */

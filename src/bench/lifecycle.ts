@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { AgentName, Sources } from '../schemas/agent';
 import { WarmPool } from '../sandbox/pool';
 import { summarize, timed, type Summary } from './stats';
@@ -11,12 +12,37 @@ export interface LifecycleResult {
   steps: Partial<Record<Step, Summary>>;
   /** The five steps of one sandbox, end to end. */
   total: Summary;
+  /** The sandbox's own cost: create + policy + exec + delete (install is the agent's start-up). */
+  sandboxOnly: Summary;
+}
+
+/**
+ * The floor: bubblewrap alone running /bin/true with /usr bound and nothing else (no uid drop, no
+ * limits, no proxy bridge), measured in the same process right after the lifecycle runs, so the
+ * lifecycle can be read as a ratio to it on whatever machine ran the bench.
+ */
+export async function bareBwrap(runs: number): Promise<Summary> {
+  const argv = ['--unshare-pid', '--unshare-net', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'];
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { ms } = await timed(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          spawn('bwrap', argv, { stdio: 'ignore' })
+            .once('error', reject)
+            .once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bare bwrap exited ${code}`)))),
+        ),
+    );
+    out.push(ms);
+  }
+  return summarize(out);
 }
 
 /** Collects lifecycle runs one at a time, so cold and warm runs can be interleaved. */
 export class LifecycleSamples {
   private readonly steps: Record<Step, number[]> = { create: [], install: [], policy: [], exec: [], delete: [] };
   private readonly totals: number[] = [];
+  private readonly sandboxTotals: number[] = [];
 
   constructor(
     private readonly d: PlainDeps,
@@ -49,10 +75,11 @@ export class LifecycleSamples {
     if (!record) return;
     for (const s of STEPS) if (!(pool && s === 'install')) this.steps[s].push(took[s]!);
     this.totals.push(STEPS.reduce((sum, s) => sum + took[s]!, 0));
+    this.sandboxTotals.push(took.create! + took.policy! + took.exec! + took.delete!);
   }
 
   result(): LifecycleResult {
     const steps: Partial<Record<Step, Summary>> = Object.fromEntries(STEPS.filter((s) => this.steps[s].length).map((s) => [s, summarize(this.steps[s])]));
-    return { steps, total: summarize(this.totals) };
+    return { steps, total: summarize(this.totals), sandboxOnly: summarize(this.sandboxTotals) };
   }
 }

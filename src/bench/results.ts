@@ -6,6 +6,8 @@ const Lifecycle = z.object({
   /** Steps not run on a path are absent (a warm sandbox has no install step: it was installed ahead). */
   steps: z.partialRecord(z.enum(['create', 'install', 'policy', 'exec', 'delete']), Summary),
   total: Summary,
+  /** create + policy + exec + delete: what the sandbox itself costs, without the agent's install. */
+  sandboxOnly: Summary.optional(),
 });
 const ThroughputRow = z.object({
   concurrency: z.number().int().positive(),
@@ -46,7 +48,14 @@ export const BenchResults = z.object({
     concurrency: z.array(z.number().int()),
     maxConcurrentActivities: z.number().int(),
   }),
-  lifecycle: z.object({ agent: z.string(), cold: Lifecycle, pool: Lifecycle, poolGain: z.number() }),
+  lifecycle: z.object({
+    agent: z.string(),
+    cold: Lifecycle,
+    pool: Lifecycle,
+    poolGain: z.number(),
+    /** bubblewrap alone running /bin/true, same process, same run: the floor the lifecycle is compared with. */
+    bareBwrap: Summary.optional(),
+  }),
   endToEnd: z.object({
     baselineSequential: Summary,
     baselineParallel: Summary,

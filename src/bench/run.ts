@@ -11,7 +11,7 @@ import { startDevServer } from '../stack/temporal';
 import { REPO_ROOT } from '../stack/tools';
 import { runBaseline } from './baseline';
 import { startBrainStandin } from './brain-standin';
-import { LifecycleSamples } from './lifecycle';
+import { bareBwrap, LifecycleSamples } from './lifecycle';
 import { startModelStandin } from './model-standin';
 import type { BenchResults } from './results';
 import { percentile, round, summarize, timed } from './stats';
@@ -99,6 +99,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
     await lifecyclePool.close();
     const cold = coldRuns.result();
     const pool = poolRuns.result();
+    const bare = await bareBwrap(iterations);
 
     // --- one investigation: Temporal (without and with pool) against the plain baselines ---
     const workerOpts = { address: server.address, prometheusUrl: prom.url, modelUrl: model.url, brainUrl: brain.url, maxSandboxes };
@@ -167,7 +168,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
         concurrency,
         maxConcurrentActivities: maxSandboxes * 2,
       },
-      lifecycle: { agent: LIFECYCLE_AGENT, cold, pool, poolGain: round(cold.total.p50 / pool.total.p50, 2) },
+      lifecycle: { agent: LIFECYCLE_AGENT, cold, pool, poolGain: round(cold.total.p50 / pool.total.p50, 2), bareBwrap: bare },
       endToEnd: {
         ...e,
         overheadRatio: round(paired(samples.temporal, samples.baselineParallel), 3),

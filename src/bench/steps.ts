@@ -3,6 +3,7 @@ import { redactDeep } from '../agents/redact';
 import { AgentResult, type AgentName, type Incident, type Sources } from '../schemas/agent';
 import type { SandboxDriver } from '../sandbox/driver';
 import { loadPolicy, resolvePolicy, type Targets } from '../sandbox/policy';
+import { kindBase, sandboxName } from '../workflows/ids';
 
 /**
  * The specialist lifecycle as plain driver calls, no Temporal: the same steps, inputs and checks
@@ -18,8 +19,8 @@ export interface PlainDeps {
 
 const AGENT_FILE = 'agent.mjs';
 
-/** Named like a workflow's sandbox (workflows/ids.ts: bh-<kind>-<8 hex>-<n>), so it is handled like one. */
-export const benchSandboxId = (): string => `bh-bench-${randomBytes(4).toString('hex')}-0`;
+/** Named like a workflow's sandbox (workflows/ids.ts: bh-<kind>-<tag12>-<n>), so it is handled like one. */
+export const benchSandboxId = (): string => sandboxName(kindBase('b', randomBytes(16).toString('hex')), 0);
 const NODE = '/usr/bin/node';
 
 export async function plainCreate(d: PlainDeps, id: string, agent: AgentName, sources: Sources): Promise<void> {

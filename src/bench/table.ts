@@ -28,6 +28,11 @@ export function renderTable(r: BenchResults): string {
   rows.push(['  total, cold', pp(L.cold.total), ...judged('sandbox lifecycle p50, local driver, cold')]);
   rows.push(['  total, warm pool (create = claim)', pp(L.pool.total), ...judged('sandbox lifecycle p50, local driver, warm pool')]);
   rows.push(['  warm pool gain (cold p50 / pool p50)', x(L.poolGain), '', '']);
+  if (L.cold.sandboxOnly) rows.push(['  sandbox only, cold (create+policy+exec+delete)', pp(L.cold.sandboxOnly), ...judged('sandbox lifecycle p50 without install, local driver, cold')]);
+  if (L.bareBwrap) {
+    rows.push(['  bubblewrap alone (/bin/true), same run', pp(L.bareBwrap), '', '']);
+    if (L.cold.sandboxOnly) rows.push(['  sandbox only / bubblewrap alone (p50)', x(L.cold.sandboxOnly.p50 / L.bareBwrap.p50), '', '']);
+  }
 
   section(`One investigation, 3 specialists, model ${r.settings.modelDelayMs} ms, ${E.temporal.n} rounds (p50 / p95; ratios: median of per-round ratios)`);
   rows.push(['  no Temporal, sequential (seed dispatch)', pp(E.baselineSequential), '', '']);

@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { InputError } from '../errors';
+import { temporalSecurity } from '../stack/temporal-security';
 
 export async function connectClient(address: string, namespace: string): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '5s' });
+    connection = await Connection.connect({ address, connectTimeout: '5s', ...temporalSecurity() });
   } catch (e) {
     throw new InputError('TEMPORAL_ADDRESS', `cannot reach a Temporal frontend at ${address}: ${(e as Error).message}`);
   }

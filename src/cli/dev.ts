@@ -1,20 +1,9 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config';
-import { omFilesOf } from '../stack/prometheus';
-import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack } from '../stack/embedded';
+import { stopScenarioPrometheus } from '../stack/scenario-prometheus';
 import { setUpReaperSchedule } from '../workers/schedule';
 import { createWorker } from '../workers/worker';
 import { requireAddress } from './client';
-
-/** Every scenario's metrics go into one Prometheus, so any of them can be investigated. */
-async function allOmFiles(): Promise<string[]> {
-  const root = path.join(REPO_ROOT, 'scenarios');
-  const dirs = await readdir(root, { withFileTypes: true }).catch(() => []);
-  const files = await Promise.all(dirs.filter((d) => d.isDirectory()).map((d) => omFilesOf(path.join(root, d.name))));
-  return files.flat();
-}
 
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -25,11 +14,14 @@ function untilSignal(): Promise<void> {
 
 /** `bulkhead dev`: the embedded stack in the foreground until Ctrl-C. */
 export async function dev(config: Config, dbFile: string): Promise<number> {
-  const stack = await startEmbeddedStack({ config, omFiles: await allOmFiles(), dbFile, wellKnownPorts: true, log: (l) => console.log(l) });
+  // No shared Prometheus with every scenario's metrics: the worker starts one per investigated
+  // scenario (src/stack/scenario-prometheus.ts), so a metrics sandbox sees its own incident only.
+  const stack = await startEmbeddedStack({ config, omFiles: [], dbFile, wellKnownPorts: true, log: (l) => console.log(l) });
   console.log('');
   console.log(`Temporal UI:      ${stack.uiUrl}`);
   console.log(`TEMPORAL_ADDRESS=${stack.address}`);
   if (stack.prometheusUrl) console.log(`PROMETHEUS_URL=${stack.prometheusUrl}`);
+  else console.log('Scenario metrics: each investigated scenario gets its own Prometheus, started by the worker.');
   console.log(`Start an investigation from another shell:`);
   console.log(`  TEMPORAL_ADDRESS=${stack.address} npx bulkhead investigate --scenario scenarios/checkout-outage --detach`);
   console.log('Ctrl-C stops everything.');
@@ -51,5 +43,6 @@ export async function workerOnly(config: Config): Promise<number> {
   process.once('SIGTERM', stop);
   await worker.run();
   await close();
+  await stopScenarioPrometheus();
   return 0;
 }

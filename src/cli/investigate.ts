@@ -3,16 +3,24 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { InputError } from '../errors';
+import { hardenReport } from '../report/harden';
 import { renderMarkdown } from '../report/markdown';
+import { visibleText } from '../report/text';
 import { loadScenario } from '../scenario/load';
+import { scenarioDetails, uiSummary } from '../intake/start';
+import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import { REPO_ROOT } from '../stack/tools';
-import { startEmbeddedStack } from '../stack/embedded';
+import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
+import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
+import { onInterrupt, signalExitCode } from './interrupt';
 import { progressPrinter } from './progress';
+import { validateOut } from './validate-out';
 
 export interface InvestigateOptions {
   scenario: string;
@@ -28,7 +36,8 @@ export async function writeReport(outDir: string, report: Report): Promise<{ jso
   await mkdir(outDir, { recursive: true });
   const json = path.join(outDir, 'report.json');
   const md = path.join(outDir, 'report.md');
-  await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  // Idempotent: a report fetched from history (`bulkhead report`) may come from an older build.
+  await writeFile(json, JSON.stringify(hardenReport(report), null, 2) + '\n');
   await writeFile(md, renderMarkdown(report));
   return { json, md };
 }
@@ -45,7 +54,7 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     try {
-      print(await handle.query(investigationProgress));
+      print(await withChildSteps(handle, await handle.query(investigationProgress)));
     } catch {
       // Not yet picked up by a worker, or just closed: the next poll or the result tells.
     }
@@ -60,13 +69,16 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
   return report;
 }
 
-async function start(client: Client, config: Config, scenarioDir: string, id: string) {
+async function start(client: Client, config: Config, scenario: { dir: string; incident: Incident }, id: string) {
+  const { incident } = scenario;
   try {
     return await client.workflow.start('investigateIncident', {
       taskQueue: config.BULKHEAD_TASK_QUEUE,
       workflowId: id,
-      args: [{ scenarioDir }],
-      staticSummary: `Investigate ${id}`,
+      args: [{ scenarioDir: scenario.dir }],
+      // The UI's list line and its details panel (markdown): what the incident is about.
+      staticSummary: uiSummary(incident.title, incident.service, incident.severity),
+      staticDetails: scenarioDetails(incident),
     });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
@@ -81,32 +93,41 @@ async function start(client: Client, config: Config, scenarioDir: string, id: st
  * up (dev server, Prometheus with the scenario's metrics, worker) and tears down after.
  */
 export async function investigate(config: Config, opts: InvestigateOptions): Promise<{ report: Report | null; exitCode: number }> {
-  const write = opts.quiet ? () => undefined : (l: string) => console.log(l);
+  // Every line may quote data (ids, errors, the report): nothing reaches the terminal as an escape sequence.
+  const write = opts.quiet ? () => undefined : (l: string) => console.log(visibleText(l, { multiline: true }));
   const scenario = await loadScenario(opts.scenario);
   const id = investigationId(scenario.incident.id);
   if (opts.detach && !config.TEMPORAL_ADDRESS) {
     throw new InputError('--detach', 'needs a stack that outlives this command: run `bulkhead dev` and set TEMPORAL_ADDRESS');
   }
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id));
+  // Checked now, not after the run: an unusable --out must not cost an investigation.
+  const outDir = await validateOut(opts.out ?? path.join(REPO_ROOT, 'out', scenario.incident.id), scenario.dir);
 
-  const stack = config.TEMPORAL_ADDRESS
-    ? null
-    : await startEmbeddedStack({ config, omFiles: scenario.omFiles, dbFile: opts.dbFile, wellKnownPorts: opts.wellKnownPorts, log: write });
-  const address = config.TEMPORAL_ADDRESS ?? stack!.address;
-  const { client, close } = await connectClient(address, config.TEMPORAL_NAMESPACE);
+  // Signals: the first cancels the investigation and waits for every sandbox delete before the
+  // stack stops; a second stops at once, after deleting what this process created.
+  const interrupt = onInterrupt({
+    first: () => write('\ninterrupted: cancelling the investigation and waiting for its sandboxes to be deleted (signal again to quit now)'),
+    second: () => write('second signal: deleting what is left and quitting now'),
+  });
+  let stack: EmbeddedStack | null = null;
   let handle: WorkflowHandle<typeof investigateIncident> | null = null;
-  let interrupted = false;
-  // Ctrl-C cancels the investigation, so every sandbox is deleted before the stack goes down.
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    write('\ninterrupted: cancelling the investigation and deleting its sandboxes (Ctrl-C again to quit now)');
-    void handle?.cancel().catch(() => undefined);
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  let close = async () => undefined as void;
+  void interrupt.second.then(async () => {
+    if (stack && handle) await deleteLeftovers(stack.driver, handle.workflowId).catch(() => undefined);
+    // The exit hook (src/stack/proc.ts) kills the dev server and Prometheus.
+    process.exit(signalExitCode(interrupt.signal));
+  });
   try {
-    handle = await start(client, config, scenario.dir, id);
+    stack = config.TEMPORAL_ADDRESS
+      ? null
+      : await startEmbeddedStack({ config, omFiles: scenario.omFiles, dbFile: opts.dbFile, wellKnownPorts: opts.wellKnownPorts, log: write });
+    if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
+    const address = config.TEMPORAL_ADDRESS ?? stack!.address;
+    const conn = await connectClient(address, config.TEMPORAL_NAMESPACE);
+    close = conn.close;
+    const client = conn.client;
+    if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal) };
+    handle = await start(client, config, scenario, id);
     write(`investigation ${id} started`);
     const link = uiLink(stack ? stack.uiUrl : process.env.BULKHEAD_UI_URL ?? null, config.TEMPORAL_NAMESPACE, id);
     if (link) write(`Temporal UI: ${link}`);
@@ -114,15 +135,16 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
       write(`detached: follow it with \`bulkhead watch ${id}\`, fetch it with \`bulkhead report ${id}\``);
       return { report: null, exitCode: 0 };
     }
-    let report: Report;
-    try {
-      report = await follow(handle, write);
-    } catch (e) {
-      if (interrupted) {
-        write('investigation cancelled; its sandboxes were deleted');
-        return { report: null, exitCode: 130 };
-      }
+    const followed = follow(handle, write);
+    followed.catch(() => undefined);
+    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
+      if (interrupt.count) return null;
       throw e;
+    });
+    if (!report) {
+      const outcome = await cancelInvestigation({ client, handle, driver: stack?.driver ?? null, stopNow: interrupt.second });
+      write(cancelMessage(outcome, !!stack));
+      return { report: null, exitCode: signalExitCode(interrupt.signal) };
     }
     const files = await writeReport(outDir, report);
     write('');
@@ -132,12 +154,11 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
     if (link) write(`Temporal UI: ${link}`);
     return { report, exitCode: report.status === 'failed' ? 1 : 0 };
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
     await close();
     if (stack) {
       write('stopping the embedded stack');
       await stack.stop();
     }
+    interrupt.dispose();
   }
 }

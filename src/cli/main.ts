@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { InputError } from '../errors';
+import { visibleText } from '../report/text';
 import { REPO_ROOT } from '../stack/tools';
 import { parseFlags } from './args';
 
@@ -10,9 +11,16 @@ const USAGE = `bulkhead: investigate production incidents with sandboxed special
   bulkhead dev [--db FILE]                   Temporal dev server (UI :8233) + Prometheus + worker, foreground
   bulkhead worker                            a worker only, for TEMPORAL_ADDRESS
   bulkhead investigate --scenario DIR [--out DIR] [--detach]
+  bulkhead investigate "WHAT USERS REPORT" --service S [--since 30m | --from T --to T]
+                   [--severity SEV] [--config FILE] [--out DIR] [--detach]
+                                             a live incident, against the sources in bulkhead.yaml
+  bulkhead investigate --alert FILE.json     from a saved Alertmanager webhook payload
+  bulkhead serve [--listen HOST:PORT] [--config FILE]
+                                             Alertmanager webhook intake (POST /v1/alertmanager)
   bulkhead watch ID | report ID [--out DIR] | replay ID|HISTORY.json [--id WORKFLOW_ID]
   bulkhead dispatch AGENT "TASK"             print a specialist's summary (Managed Agents bash tool)
-  bulkhead on-work                           the ant poller's --on-work shim
+  bulkhead on-work                           the ant poller's --on-work shim (use bin/bulkhead-on-work as the flag value)
+  bulkhead agents-worker                     native Managed Agents environment worker (ANTHROPIC_ENVIRONMENT_ID/_KEY)
   bulkhead sandbox run --agent AGENT [--scenario DIR] -- CMD...
   bulkhead sandbox list | reap [--grace-seconds S]
   bulkhead bench [--quick]                   sandbox lifecycle, Temporal overhead, throughput -> bench/results.json
@@ -20,6 +28,16 @@ const USAGE = `bulkhead: investigate production incidents with sandboxed special
 Configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BULKHEAD_SANDBOX=local|openshell, PROMETHEUS_URL,
 BULKHEAD_MODEL_URL + BULKHEAD_MODEL (+ BULKHEAD_MODEL_API_KEY), ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
 BULKHEAD_BRAIN_MODEL. See README.md.`;
+
+const LIVE_FLAGS = {
+  service: { type: 'string' },
+  since: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  severity: { type: 'string' },
+  config: { type: 'string' },
+  alert: { type: 'string' },
+} as const;
 
 type Handler = (config: Config, argv: string[]) => Promise<number>;
 
@@ -40,10 +58,26 @@ const commands: Record<string, Handler> = {
     return r.exitCode;
   },
   async investigate(config, argv) {
-    const { values } = flags(argv, { scenario: { type: 'string' }, out: { type: 'string' }, detach: { type: 'boolean' } });
-    if (!values.scenario) throw new InputError('--scenario', 'required: a scenario directory (DESIGN.md section 5)');
+    const { values, positionals } = flags(argv, {
+      scenario: { type: 'string' },
+      out: { type: 'string' },
+      detach: { type: 'boolean' },
+      ...LIVE_FLAGS,
+    });
+    // No --scenario: a live incident ("WHAT USERS REPORT" --service S, or --alert FILE).
+    if (!values.scenario) {
+      const { investigateLive } = await import('./investigate-live');
+      return (await investigateLive(config, { ...values, config: values.config, report: positionals.join(' ') || undefined })).exitCode;
+    }
+    const live = Object.keys(LIVE_FLAGS).find((k) => values[k as keyof typeof LIVE_FLAGS] !== undefined);
+    if (live || positionals.length) throw new InputError(live ? `--${live}` : 'REPORT', 'is for a live incident, not with --scenario');
     const { investigate } = await import('./investigate');
     return (await investigate(config, { scenario: values.scenario, out: values.out, detach: values.detach })).exitCode;
+  },
+  async serve(config, argv) {
+    const { values } = flags(argv, { listen: { type: 'string' }, config: { type: 'string' } });
+    const { serve } = await import('./serve');
+    return serve(config, values);
   },
   async dev(config, argv) {
     const { values } = flags(argv, { db: { type: 'string' } });
@@ -73,6 +107,10 @@ const commands: Record<string, Handler> = {
   async 'on-work'(config) {
     const { onWork } = await import('./on-work');
     return onWork(config);
+  },
+  async 'agents-worker'(config) {
+    const { agentsWorker } = await import('./agents-worker');
+    return agentsWorker(config);
   },
   // Raw argv: the task is free text (it may start with "-") and is sent as given.
   async dispatch(_config, argv) {
@@ -106,10 +144,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof InputError) {
-      console.error(`bulkhead: ${e.message}`);
+      console.error(`bulkhead: ${visibleText(e.message, { multiline: true })}`);
       process.exit(e.exitCode);
     }
-    console.error(`bulkhead: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // Error text can quote data (a file name, a failure from a sandbox): shown, never interpreted.
+    console.error(`bulkhead: ${visibleText(e instanceof Error ? (e.stack ?? e.message) : String(e), { multiline: true })}`);
     process.exit(1);
   },
 );

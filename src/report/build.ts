@@ -3,6 +3,7 @@ import { Evidence, type Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import type { SpecialistOutput } from '../workflows/types';
 import { concludeFromEvidence } from './conclude';
+import { hardenReport } from './harden';
 
 export interface ReportInput {
   workflowId: string;
@@ -53,12 +54,48 @@ export function mergeEvidence(outputs: SpecialistOutput[]): Evidence {
   });
 }
 
+const MAX_WARNINGS = 50;
+
+const emptyEvidence = (e: Evidence) =>
+  !e.onset && !e.suspectedChange && !e.culprit && ![e.changes, e.topErrors, e.anomalies, e.matchedIncidents, e.timeline].some((a) => a.length);
+
+/** A warning that says a data source was not read at all (as the agents word it), not a skipped item. */
+const SOURCE_UNREAD = /^(reading .* failed|loki unavailable|no .*source configured|.*\b(cannot|could not) (be )?read\b|.*\bpermission denied\b|.*\bEACCES\b|.*\bENOENT\b)/i;
+
+/**
+ * Why a run whose specialists "completed" is still partial: a source that could not be read, or
+ * an agent whose every run returned no evidence at all (a summary of nothing is not a finding).
+ */
+export function evidenceReasons(outputs: SpecialistOutput[]): string[] {
+  const reasons: string[] = [];
+  const agents = [...new Set(outputs.map((o) => o.agent))];
+  for (const agent of agents) {
+    const done = outputs.filter((o) => o.agent === agent && o.status === 'completed' && o.result);
+    if (!done.length) continue;
+    const warnings = [...new Set(done.flatMap((o) => o.result!.warnings))];
+    const unread = warnings.filter((w) => SOURCE_UNREAD.test(w));
+    reasons.push(...unread.map((w) => `${agent}: ${w}`));
+    if (done.every((o) => emptyEvidence(o.result!.evidence)) && !unread.length) {
+      reasons.push(`${agent} returned no evidence${warnings[0] ? ` (${warnings[0]})` : ''}`);
+    }
+  }
+  return reasons;
+}
+
+/** The specialists' warnings (skipped documents, unparsable lines), once each, named by agent. */
+export function specialistWarnings(outputs: SpecialistOutput[]): string[] {
+  const out = new Set<string>();
+  for (const o of outputs) for (const w of o.result?.warnings ?? []) out.add(`${o.agent}: ${w}`);
+  const all = [...out];
+  return all.length > MAX_WARNINGS ? [...all.slice(0, MAX_WARNINGS), `${all.length - MAX_WARNINGS} more warnings`] : all;
+}
+
 export function buildReport(r: ReportInput): Report {
   const evidence = mergeEvidence(r.outputs);
   const fromEvidence = concludeFromEvidence(evidence);
   const conclusion = r.conclusion ?? fromEvidence;
   const failed = r.outputs.filter((o) => o.status === 'failed');
-  const reasons = [...r.reasons, ...failed.map((o) => `${o.agent} failed: ${o.error ?? 'unknown error'}`)];
+  const reasons = [...r.reasons, ...failed.map((o) => `${o.agent} failed: ${o.error ?? 'unknown error'}`), ...evidenceReasons(r.outputs)];
   const notDeleted = r.outputs.filter((o) => o.sandbox.created && !o.sandbox.deleted);
   reasons.push(...notDeleted.map((o) => `sandbox ${o.sandbox.id} was not deleted; the reaper will remove it`));
   const anyCompleted = r.outputs.some((o) => o.status === 'completed');
@@ -73,7 +110,8 @@ export function buildReport(r: ReportInput): Report {
       return !seen.has(k) && !!seen.add(k);
     });
 
-  return {
+  // Every string from data made safe to show, names checked (harden.ts): the report is what people read.
+  return hardenReport({
     incidentId: r.incident.id,
     title: r.incident.title,
     service: r.incident.service,
@@ -104,9 +142,9 @@ export function buildReport(r: ReportInput): Report {
     sandboxDriver: r.driver,
     redactedTasks: r.redactedTasks,
     reasons,
-    warnings: [],
+    warnings: specialistWarnings(r.outputs),
     workflowId: r.workflowId,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
-  };
+  });
 }

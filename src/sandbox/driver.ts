@@ -9,6 +9,12 @@ export interface SandboxSpec {
   owner: string;
   /** Host paths readable inside the sandbox, read-only, at the same path. */
   readOnly: string[];
+  /**
+   * Kept with the sandbox where any process can read them back (local: its state; OpenShell:
+   * the gateway): managed-by, stack, owner and agent (src/sandbox/labels.ts), stamped by
+   * src/sandbox/stack.ts. The reaper touches only sandboxes carrying its own stack's.
+   */
+  labels?: Record<string, string>;
 }
 
 export interface ExecOptions {
@@ -25,6 +31,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Set when the command ran into a sandbox limit (the local driver); the message says which. */
+  limit?: { kind: 'memory' | 'processes' | 'cpu'; message: string };
 }
 
 /** A request the policy refused. `binary` is null where the driver cannot tell (local). */
@@ -40,8 +48,10 @@ export interface SandboxInfo {
   owner: string | null;
   agent: string | null;
   createdAt: string | null;
-  /** False when its controlling process is gone (local driver after a worker crash). */
+  /** False when its controlling process is gone (local driver after a worker crash) or it failed (OpenShell Error phase). */
   alive: boolean;
+  /** As created; {} for a sandbox made without labels (by someone else, or an older Bulkhead). */
+  labels: Record<string, string>;
 }
 
 export interface SandboxDriver {
@@ -64,6 +74,8 @@ export interface SandboxDriver {
    * installed and self-checked before it was claimed, so the install step may be skipped.
    */
   preinstalled?(id: string, file: string, dest: string): boolean;
+  /** Optional: what must hold before a worker starts (CLI version, ssh), with a clear message. */
+  preflight?(): Promise<void>;
 }
 
 /** Typed errors so activities can mark permanent failures non-retryable where they arise. */

@@ -1,37 +1,33 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResolvedEndpoint, ResolvedPolicy } from '../schemas/policy';
-import {
-  addEndpointsArgv, binariesKey, createArgv, deleteArgv, execArgv, groupByBinaries, listArgv, logsArgv, removeEndpointsArgv, uploadArgv,
-} from './openshell/argv';
+import type { ResolvedPolicy } from '../schemas/policy';
+import { isValidSandboxName, tag12 } from '../workflows/ids';
+import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
+import { LABEL, MANAGED_BY } from './labels';
+import { createArgv, deleteArgv, execArgv, listArgv, logsArgv, policySetArgv, uploadArgv } from './openshell/argv';
+import { parseDenials } from './openshell/denials';
+import { isRefusedBySandboxProxy } from './openshell/loopback';
 import { renderOpenShellPolicy, type LandlockCompatibility } from './openshell/policy-yaml';
-import { hostPort } from './policy';
-import {
-  SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec,
-} from './driver';
+import { type ListRow, nameSelector, onPath, parseCreated, parseRows, sameOwner } from './openshell/list';
+import { classify, cliFailure, tail } from './openshell/report';
+
+export { parseDenials };
 
 export interface OpenShellDriverOptions {
   /** The `openshell` executable; default BULKHEAD_OPENSHELL_BIN, else `openshell` on PATH. */
   bin?: string;
-  /** Where the local index and policy files live; default BULKHEAD_SANDBOX_ROOT/openshell or /tmp/bulkhead-openshell. */
+  /** Where policy files are written for the CLI; default BULKHEAD_SANDBOX_ROOT/openshell or /tmp/bulkhead-openshell. */
   workdir?: string;
-  /** Image for `--from`; default the gateway's own. */
+  /** Image for `--from`; default BULKHEAD_OPENSHELL_IMAGE, else the gateway's own. */
   image?: string;
-  /** best_effort lets a kernel without Landlock run with no filesystem rules, so it is opt-in. */
+  /** Default BULKHEAD_OPENSHELL_LANDLOCK, else hard_requirement (only paths every image has are listed). */
   landlock?: LandlockCompatibility;
+  /** Extra read-only paths that exist in the image (BULKHEAD_OPENSHELL_IMAGE_PATHS, comma-separated). */
+  imagePaths?: string[];
+  /** The environment the CLI runs with (gateway settings); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
-
-/** OpenShell keeps no owner/agent for us in the contract: this is our record of what we created. */
-interface IndexEntry {
-  owner: string;
-  agent: string;
-  createdAt: string;
-  /** Endpoints currently allowed, so applyPolicy can replace (remove + add) rather than only merge. */
-  applied: ResolvedEndpoint[];
-}
-type Index = Record<string, IndexEntry>;
 
 interface Run {
   code: number;
@@ -41,62 +37,31 @@ interface Run {
 }
 
 const GRACE_MS = 30_000;
-const TRANSIENT = /transport error|Unavailable|connection refused|dns error|tcp connect|deadline has elapsed|broken pipe/i;
-/** The CLI's own failures are miette reports ("Error:   × ...") or clap usage errors. */
-const CLI_SANDBOX_MISSING = /^Error:\s.*sandbox (?:'[^']*' )?not found/m;
-const CLI_USAGE = /^Usage: openshell /m;
-/** The not-found wording of commands other than exec, wherever it lands in the report. */
-const SANDBOX_NOT_FOUND = /sandbox (?:'[^']*' )?not found/i;
+/** crates/openshell-cli/src/run.rs MAX_STDIN_PAYLOAD: the CLI refuses more, as its own exit 1. */
+export const MAX_STDIN_BYTES = 4 * 1024 * 1024;
+/** `sandbox list --limit` defaults to 100 (server max 1000): page through all of them. */
+const PAGE = 100;
+const MAX_PAGES = 1000;
+/** Phases in which a sandbox will never run anything again: the reaper may take them. */
+const DEAD = new Set(['Error', 'Stopped', 'Stopping']);
+/** Where each policy endpoint's address comes from (deploy/policies targets), for error messages. */
+const SETTING_OF: Record<string, string> = {
+  model: 'BULKHEAD_MODEL_URL',
+  prometheus: 'PROMETHEUS_URL (or the source\'s prometheus url)',
+  loki: 'LOKI_URL (or the source\'s loki url)',
+  anthropic: 'ANTHROPIC_BASE_URL',
+  dispatch: 'BULKHEAD_DISPATCH_HOST',
+};
+/** The only OpenShell CLI line whose gRPC protocol this driver speaks (0.1.x cannot talk to 0.0.x). */
+const CONTRACT_VERSION = '0.0.111';
+const MIN_PATCH_WITH_EXEC_ENV = 59;
 
 /**
- * OpenShell sandbox names must be DNS labels; our ids carry '/' and '_'. Deterministic, so a
- * retried create lands on the same name.
+ * Our sandbox ids already are valid OpenShell names (workflows/ids.ts); anything else (a test's,
+ * an operator's) maps to a stable valid one, so every operation on that id finds the same sandbox.
  */
 export function sandboxName(id: string): string {
-  const clean = id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
-  if (clean === id && clean.length <= 63) return clean;
-  const hash = createHash('sha256').update(id).digest('hex').slice(0, 8);
-  return `${clean.slice(0, 54).replace(/-+$/, '')}-${hash}`;
-}
-
-const DENIED = /\bDENIED\s+(?:(\S+)\(\d+\)\s+->\s+)?(\S+)(?:\s+(\S+))?/;
-const REASON = /[[\s]reason:([^\]]*)\]/;
-
-function hostPortOf(target: string): { host: string; port: number } | null {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    try {
-      return hostPort(target);
-    } catch {
-      return null;
-    }
-  }
-  const m = /^(.*):(\d+)(?:\/\w+)?$/.exec(target);
-  return m ? { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) } : null;
-}
-
-/**
- * OCSF shorthand, as OpenShell logs it:
- *   NET:OPEN [MED] DENIED /sandbox/.venv/bin/python3(47) -> vllm-api:443 [policy:- engine:opa] [reason:...]
- *   HTTP:PUT [MED] DENIED curl(68) -> PUT http://api.github.com:443/x [policy:p engine:l7] [reason:...]
- * Identical denials collapse into one.
- */
-export function parseDenials(text: string): Denial[] {
-  const out = new Map<string, Denial>();
-  for (const line of text.split('\n')) {
-    const m = DENIED.exec(line);
-    if (!m) continue;
-    const isMethod = /^[A-Z]+$/.test(m[2]!) && m[3] !== undefined;
-    const hp = hostPortOf(isMethod ? m[3]! : m[2]!);
-    if (!hp) continue;
-    const d: Denial = { ...hp, binary: m[1] ?? null, reason: REASON.exec(line)?.[1]?.trim() || 'denied by policy' };
-    out.set(JSON.stringify(d), d);
-  }
-  return [...out.values()];
-}
-
-function sameEndpoint(a: ResolvedEndpoint, b: ResolvedEndpoint): boolean {
-  return a.host === b.host && a.port === b.port && a.protocol === b.protocol && a.access === b.access
-    && a.enforcement === b.enforcement && binariesKey(a) === binariesKey(b);
+  return isValidSandboxName(id) ? id : `bh-h-${tag12(id)}`;
 }
 
 export class OpenShellDriver implements SandboxDriver {
@@ -106,169 +71,230 @@ export class OpenShellDriver implements SandboxDriver {
   private readonly dir: string;
   private readonly image?: string;
   private readonly landlock: LandlockCompatibility;
-  /** Serialises index read-modify-writes within this process; the rename makes each write atomic. */
-  private indexLock: Promise<unknown> = Promise.resolve();
+  private readonly imagePaths: string[];
+  private readonly env: NodeJS.ProcessEnv;
+  private ssh: Promise<boolean> | null = null;
+  private seq = 0;
 
   constructor(opts: OpenShellDriverOptions = {}) {
-    this.bin = opts.bin ?? process.env.BULKHEAD_OPENSHELL_BIN ?? 'openshell';
-    const root = process.env.BULKHEAD_SANDBOX_ROOT;
+    const env = opts.env ?? process.env;
+    this.bin = opts.bin ?? env.BULKHEAD_OPENSHELL_BIN ?? 'openshell';
+    const root = env.BULKHEAD_SANDBOX_ROOT;
     this.dir = opts.workdir ?? (root ? path.join(root, 'openshell') : '/tmp/bulkhead-openshell');
-    this.image = opts.image;
-    this.landlock = opts.landlock ?? 'hard_requirement';
+    this.image = opts.image ?? env.BULKHEAD_OPENSHELL_IMAGE;
+    this.landlock = opts.landlock ?? (env.BULKHEAD_OPENSHELL_LANDLOCK as LandlockCompatibility | undefined) ?? 'hard_requirement';
+    this.imagePaths = opts.imagePaths ?? (env.BULKHEAD_OPENSHELL_IMAGE_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    // The CLI's own warnings go to STDOUT unless RUST_LOG=error (its tracing subscriber writes
+    // there): they would be read as list rows or mixed into an agent's JSON result.
+    this.env = { ...env, RUST_LOG: 'error', NO_COLOR: '1' };
     this.limitations = [
-      'openshell: read-only data paths are granted read-only in the sandbox policy at the same path, but OpenShell sandboxes do not see the worker\'s filesystem and the driver cannot copy data there (uploads run as the sandbox user, which cannot write a read-only path): file data must be in the image; use Loki/Prometheus sources otherwise',
-      'openshell: the exec environment travels on argv (`env K=V`): values are visible in the worker host\'s process table while the command runs',
-      'openshell: owner/agent metadata is kept in a local index on this worker host; sandboxes created elsewhere list with no owner',
+      'openshell: sandboxes do not see the worker\'s filesystem: log and runbook directories must exist in the sandbox image (BULKHEAD_OPENSHELL_IMAGE_PATHS) or come from Loki; the worker\'s data mounts are not granted',
+      'openshell: exec environment values travel on the openshell CLI\'s argv (`--env`): visible in the worker host\'s process table while the command runs',
       'openshell: tcp endpoints are L4 only: access (read-only/read-write) is not enforced for them',
+      'openshell: loopback, link-local and unspecified destinations are always refused by the sandbox proxy: sources and endpoints need routable addresses',
     ];
     if (this.landlock === 'best_effort') {
       this.limitations.push('openshell: landlock best_effort: on a kernel without Landlock the filesystem policy is not enforced');
     }
   }
 
-  async create(spec: SandboxSpec): Promise<string> {
+  /** Start-up: a CLI of the contract's protocol line, new enough for `exec --env`, and ssh for uploads. */
+  async preflight(): Promise<void> {
+    const r = await this.run(['--version']);
+    const v = /(\d+)\.(\d+)\.(\d+)/.exec(r.stdout);
+    if (r.code !== 0 || !v) {
+      throw new SandboxError(`openshell --version failed (exit ${r.code}): ${tail(r.stderr || r.stdout)}`, 'DriverUnavailable', false);
+    }
+    const [major, minor, patch] = [Number(v[1]), Number(v[2]), Number(v[3])];
+    if (major !== 0 || minor !== 0) {
+      throw new SandboxError(
+        `openshell ${v[0]} found; this driver speaks the 0.0.x gRPC protocol (contract taken from v${CONTRACT_VERSION}), which 0.1.x cannot talk to: install openshell 0.0.x (>= 0.0.${MIN_PATCH_WITH_EXEC_ENV})`,
+        'DriverUnavailable', false,
+      );
+    }
+    if (patch < MIN_PATCH_WITH_EXEC_ENV) {
+      throw new SandboxError(`openshell ${v[0]} found; \`sandbox exec --env\` needs >= 0.0.${MIN_PATCH_WITH_EXEC_ENV} (contract v${CONTRACT_VERSION})`, 'DriverUnavailable', false);
+    }
+    await this.requireSsh();
+  }
+
+  async create(spec: SandboxSpec, retried = false): Promise<string> {
     const name = sandboxName(spec.id);
-    // A fresh sandbox replaces any stale entry: its `applied` would describe a sandbox that is gone.
-    const record = (fresh: boolean) => this.updateIndex((ix) => {
-      const entry = { owner: spec.owner, agent: spec.agent, createdAt: new Date().toISOString(), applied: [] };
-      ix[name] = fresh ? entry : (ix[name] ?? entry);
-    });
-    if ((await this.names()).includes(name)) {
-      await record(false);
-      return name;
+    const r = await this.withPolicy(name, [], (file) => this.run(createArgv(name, file, { from: this.image, labels: spec.labels })));
+    if (r.code === 0) return name;
+    if (r.code === 2) throw usageError('sandbox create', r);
+    const msg = cliFailure(r.stderr) ?? tail(r.stderr);
+    if (/already exists/i.test(msg)) {
+      const existing = (await this.rows(nameSelector(spec.labels))).find((row) => row.name === name)
+        ?? (await this.rows()).find((row) => row.name === name);
+      if (!existing) throw new SandboxError(`openshell create ${name}: exists, but not listed yet`, 'SandboxCreateFailed', true);
+      if (!sameOwner(existing.labels, spec.labels)) {
+        throw new SandboxError(`openshell create ${name}: the name is taken by a sandbox this workflow did not create`, 'SandboxCreateFailed', false);
+      }
+      if (existing.phase === 'Ready') return name; // a retried create that had succeeded
+      if (existing.phase === 'Provisioning' || existing.phase === 'Starting') {
+        throw new SandboxError(`openshell create ${name}: still ${existing.phase}`, 'SandboxCreateFailed', true);
+      }
+      // Our own failed or stopped record: it would never run. Replace it, once.
+      await this.delete(name);
+      if (retried) throw new SandboxError(`openshell create ${name}: a failed record came back after deleting it`, 'SandboxCreateFailed', true);
+      return this.create(spec, true);
     }
-    await mkdir(path.join(this.dir, 'policies'), { recursive: true });
-    const policyFile = path.join(this.dir, 'policies', `${name}.yaml`);
-    // Deny-all: no network_policies. Endpoints arrive live through applyPolicy.
-    await writeFile(policyFile, renderOpenShellPolicy({ readOnly: spec.readOnly, landlock: this.landlock }));
-    const r = await this.run(createArgv(name, policyFile, this.image));
-    if (r.code !== 0 && !/already exists/i.test(r.stderr)) {
-      throw new SandboxError(`openshell sandbox create ${name} failed (exit ${r.code}): ${tail(r.stderr)}`, 'SandboxCreateFailed', r.code !== 2);
+    if (/entered error phase/i.test(msg)) {
+      // The record stays on the gateway (crates/openshell-cli/src/run.rs): remove it so neither a
+      // retry nor the reaper meets a sandbox that never started.
+      await this.delete(name).catch(() => undefined);
+      const permanent = /landlock|policy|hard_requirement/i.test(msg);
+      throw new SandboxError(`openshell create ${name}: ${msg}`, 'SandboxCreateFailed', !permanent);
     }
-    await record(r.code === 0);
-    return name;
+    throw classify('create', name, msg);
   }
 
   async exec(id: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const name = sandboxName(id);
+    if (opts.stdin !== undefined && Buffer.byteLength(opts.stdin) > MAX_STDIN_BYTES) {
+      throw new SandboxError(`exec ${name}: stdin is ${Buffer.byteLength(opts.stdin)} bytes, over OpenShell's ${MAX_STDIN_BYTES}-byte limit`, 'DriverUnavailable', false);
+    }
     const timeoutSeconds = opts.timeoutMs ? Math.max(1, Math.ceil(opts.timeoutMs / 1000)) : undefined;
-    const r = await this.run(execArgv(id, argv, { timeoutSeconds, env: opts.env }), {
+    let args: string[];
+    try {
+      args = execArgv(name, argv, { timeoutSeconds, env: opts.env });
+    } catch (e) {
+      throw new SandboxError(`exec ${name}: ${(e as Error).message}`, 'DriverUnavailable', false);
+    }
+    const r = await this.run(args, {
       stdin: opts.stdin,
       onStderr: opts.onStderr,
       signal: opts.signal,
       // A backstop for a wedged CLI: OpenShell enforces the timeout itself.
       killAfterMs: opts.timeoutMs ? opts.timeoutMs + GRACE_MS : undefined,
     });
-    if (r.code === 1 && CLI_SANDBOX_MISSING.test(r.stderr)) {
-      throw sandboxMissing(id);
+    if (r.code === 2 && /^Usage: openshell /m.test(r.stderr)) throw usageError('sandbox exec', r);
+    // Exit 1 is the command's own code unless the CLI reported a failure of its own.
+    if (r.code === 1) {
+      const failure = cliFailure(r.stderr);
+      if (failure) throw classify('exec', name, failure);
     }
-    if (r.code === 2 && CLI_USAGE.test(r.stderr)) throw usageError('sandbox exec', r);
     // 124 means OpenShell's timeout only when we asked for one; otherwise it is the command's own code.
     const timedOut = r.killed || (timeoutSeconds !== undefined && r.code === 124);
     return { exitCode: r.killed ? 124 : r.code, stdout: r.stdout, stderr: r.stderr, timedOut };
   }
 
   async upload(id: string, localPath: string, dest: string): Promise<void> {
+    const name = sandboxName(id);
     try {
       await access(localPath);
     } catch {
       throw new SandboxError(`upload: local path does not exist: ${localPath}`, 'DriverUnavailable', false);
     }
-    const r = await this.run(uploadArgv(id, localPath, dest));
+    await this.requireSsh();
+    const r = await this.run(uploadArgv(name, localPath, dest));
     if (r.code === 0) return;
-    if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
     if (r.code === 2) throw usageError('sandbox upload', r);
-    throw new SandboxError(`openshell sandbox upload ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'SandboxLost', true);
+    throw classify('upload', name, cliFailure(r.stderr) ?? tail(r.stderr));
   }
 
   /**
-   * OpenShell merges (`--add-endpoint`) rather than replaces, so replacement is: remove what is
-   * allowed now and not wanted (the install allowance after install), then add what is missing.
-   * The index is updated after each loaded revision, so a retry resumes where it stopped.
+   * The whole network policy as one revision (`policy set`): the install allowance goes and the
+   * run endpoints arrive together, with exactly the access asked for.
    */
   async applyPolicy(id: string, policy: ResolvedPolicy): Promise<void> {
-    const current = (await this.readIndex())[id]?.applied ?? [];
-    const stale = current.filter((c) => !policy.endpoints.some((e) => sameEndpoint(c, e)));
-    const missing = policy.endpoints.filter((e) => !current.some((c) => sameEndpoint(c, e)));
-    if (stale.length) {
-      await this.policyUpdate(id, removeEndpointsArgv(id, stale));
-      await this.setApplied(id, (a) => a.filter((c) => !stale.some((s) => s.host === c.host && s.port === c.port)));
+    const name = sandboxName(id);
+    const refused = policy.endpoints.find((e) => isRefusedBySandboxProxy(e.host));
+    if (refused) {
+      const setting = SETTING_OF[refused.name] ?? 'its address';
+      throw new SandboxError(
+        `${policy.agent}: endpoint ${refused.name} (${refused.host}:${refused.port}) is a loopback/link-local address, which OpenShell's sandbox proxy always refuses: set ${setting} to a routable address or Service name`,
+        'PolicyRejected', false,
+      );
     }
-    for (const group of groupByBinaries(missing)) {
-      let argv: string[];
-      try {
-        argv = addEndpointsArgv(id, group);
-      } catch (e) {
-        throw new SandboxError(`${policy.agent}: ${(e as Error).message}`, 'PolicyRejected', false);
-      }
-      await this.policyUpdate(id, argv);
-      await this.setApplied(id, (a) => [...a, ...group]);
-    }
+    const ipv6 = policy.endpoints.find((e) => e.host.includes(':'));
+    if (ipv6) throw new SandboxError(`${policy.agent}: openshell cannot express the IPv6 host ${ipv6.host}`, 'PolicyRejected', false);
+    const r = await this.withPolicy(name, policy.endpoints, (file) => this.run(policySetArgv(name, file)));
+    if (r.code === 0) return;
+    if (r.code === 124) throw new SandboxError(`openshell policy set ${name}: timed out waiting for the sandbox to load the policy`, 'DriverUnavailable', true);
+    if (r.code === 2) throw usageError('policy set', r);
+    const failure = cliFailure(r.stderr);
+    if (failure) throw classify('policy', name, failure);
+    // `✗ Policy version N failed to load: ...`: the sandbox refused it; sending it again will not help.
+    throw new SandboxError(`openshell policy set ${name} rejected: ${tail(r.stderr)}`, 'PolicyRejected', false);
   }
 
   async delete(id: string): Promise<void> {
-    const r = await this.run(deleteArgv(id));
-    // The CLI prints "! Sandbox N not found" with exit 0, or fails with NotFound: both mean gone.
-    if (r.code !== 0 && !/not found/i.test(r.stderr + r.stdout)) {
+    const name = sandboxName(id);
+    const r = await this.run(deleteArgv(name));
+    // `! Sandbox N not found` with exit 0 (backend lost it), or NotFound with exit 1: both mean gone.
+    if (r.code !== 0) {
       if (r.code === 2) throw usageError('sandbox delete', r);
-      throw new SandboxError(`openshell sandbox delete ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'DriverUnavailable', true);
+      const e = classify('delete', name, cliFailure(r.stderr) ?? tail(r.stderr));
+      if (e.type !== 'SandboxMissing') throw e;
     }
-    await this.updateIndex((ix) => {
-      delete ix[id];
-    });
-    await rm(path.join(this.dir, 'policies', `${id}.yaml`), { force: true });
   }
 
+  /** Bulkhead's sandboxes on the gateway, every page, with their labels and phase. */
   async list(): Promise<SandboxInfo[]> {
-    const names = await this.names();
-    const ix = await this.readIndex();
-    return names.map((name) => ({
-      id: name,
-      owner: ix[name]?.owner ?? null,
-      agent: ix[name]?.agent ?? null,
-      createdAt: ix[name]?.createdAt ?? null,
-      alive: true,
+    return (await this.rows(`${LABEL.managedBy}=${MANAGED_BY}`)).map((row) => ({
+      id: row.name,
+      owner: row.labels?.[LABEL.owner] ?? null,
+      agent: row.labels?.[LABEL.agent] ?? null,
+      createdAt: parseCreated(row.created_at),
+      alive: !DEAD.has(row.phase ?? 'Unknown'),
+      labels: row.labels ?? {},
     }));
   }
 
-  /** From `openshell logs N --source sandbox` (not in DESIGN's list; confirmed in OpenShell's CLI source). */
+  /** From `openshell logs N --source sandbox` (OCSF shorthand lines). */
   async denials(id: string): Promise<Denial[]> {
-    const r = await this.run(logsArgv(id));
+    const name = sandboxName(id);
+    const r = await this.run(logsArgv(name));
     if (r.code !== 0) {
-      if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
       if (r.code === 2) throw usageError('logs', r);
-      throw new SandboxError(`openshell logs ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'DriverUnavailable', true);
+      throw classify('logs', name, cliFailure(r.stderr) ?? tail(r.stderr));
     }
     return parseDenials(r.stdout);
   }
 
-  private async names(): Promise<string[]> {
-    const r = await this.run(listArgv());
-    if (r.code !== 0) {
-      if (r.code === 2) throw usageError('sandbox list', r);
-      throw new SandboxError(`openshell sandbox list failed (exit ${r.code}): ${tail(r.stderr)}`, 'DriverUnavailable', true);
+  private async rows(selector?: string): Promise<ListRow[]> {
+    const out: ListRow[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = await this.run(listArgv({ limit: PAGE, offset: page * PAGE, selector }));
+      if (r.code !== 0) {
+        if (r.code === 2) throw usageError('sandbox list', r);
+        throw classify('list', '', cliFailure(r.stderr) ?? tail(r.stderr));
+      }
+      const rows = parseRows(r.stdout);
+      if (!rows) throw new SandboxError(`openshell sandbox list: no JSON array in its output: ${tail(r.stdout)}`, 'DriverUnavailable', true);
+      out.push(...rows.filter((row) => typeof row?.name === 'string'));
+      if (rows.length < PAGE) break;
     }
-    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return out;
   }
 
-  /** `--wait` exit codes: 0 loaded, 1 failed, 124 timed out. Exit 1 is also any CLI error, so read stderr. */
-  private async policyUpdate(id: string, argv: string[]): Promise<void> {
-    const r = await this.run(argv);
-    if (r.code === 0) return;
-    if (r.code === 124) {
-      throw new SandboxError(`openshell policy update ${id}: timed out waiting for the sandbox to load the policy`, 'DriverUnavailable', true);
+  /** The policy file exists only for the one CLI call that reads it. */
+  private async withPolicy<T>(name: string, endpoints: ResolvedPolicy['endpoints'], fn: (file: string) => Promise<T>): Promise<T> {
+    await mkdir(path.join(this.dir, 'policies'), { recursive: true });
+    const file = path.join(this.dir, 'policies', `${name}.${process.pid}.${++this.seq}.yaml`);
+    await writeFile(file, renderOpenShellPolicy({ imagePaths: this.imagePaths, endpoints, landlock: this.landlock }));
+    try {
+      return await fn(file);
+    } finally {
+      await rm(file, { force: true });
     }
-    if (r.code === 2) throw usageError('policy update', r);
-    if (r.code === 1) {
-      if (SANDBOX_NOT_FOUND.test(r.stderr)) throw sandboxMissing(id);
-      if (TRANSIENT.test(r.stderr)) throw new SandboxError(`openshell policy update ${id}: ${tail(r.stderr)}`, 'DriverUnavailable', true);
-      throw new SandboxError(`openshell policy update ${id} rejected: ${tail(r.stderr)}`, 'PolicyRejected', false);
-    }
-    throw new SandboxError(`openshell policy update ${id} failed (exit ${r.code}): ${tail(r.stderr)}`, 'DriverUnavailable', true);
+  }
+
+  private requireSsh(): Promise<void> {
+    this.ssh ??= onPath('ssh', this.env);
+    return this.ssh.then((ok) => {
+      if (!ok) {
+        this.ssh = null;
+        throw new SandboxError('openshell sandbox upload copies over SSH: install an ssh client on the worker host (Debian: openssh-client)', 'DriverUnavailable', false);
+      }
+    });
   }
 
   private run(args: string[], io: { stdin?: string; onStderr?: (c: string) => void; signal?: AbortSignal; killAfterMs?: number } = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: this.env });
       let stdout = '';
       let stderr = '';
       let killed = false;
@@ -299,46 +325,6 @@ export class OpenShellDriver implements SandboxDriver {
       child.stdin.end(io.stdin ?? '');
     });
   }
-
-  private get indexFile(): string {
-    return path.join(this.dir, 'index.json');
-  }
-
-  private async readIndex(): Promise<Index> {
-    try {
-      return JSON.parse(await readFile(this.indexFile, 'utf8')) as Index;
-    } catch {
-      return {};
-    }
-  }
-
-  private updateIndex(fn: (ix: Index) => void): Promise<void> {
-    const next = this.indexLock.then(async () => {
-      const ix = await this.readIndex();
-      fn(ix);
-      await mkdir(this.dir, { recursive: true });
-      const tmp = `${this.indexFile}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(ix, null, 2));
-      await rename(tmp, this.indexFile);
-    });
-    this.indexLock = next.catch(() => {});
-    return next;
-  }
-
-  private setApplied(id: string, fn: (a: ResolvedEndpoint[]) => ResolvedEndpoint[]): Promise<void> {
-    return this.updateIndex((ix) => {
-      const e = ix[id];
-      if (e) e.applied = fn(e.applied);
-    });
-  }
-}
-
-function tail(s: string): string {
-  return s.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
-}
-
-function sandboxMissing(id: string): SandboxError {
-  return new SandboxError(`sandbox ${id} not found`, 'SandboxMissing', false);
 }
 
 /** Exit 2 with clap's usage: our argv and the installed CLI disagree; retrying cannot help. */

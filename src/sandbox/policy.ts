@@ -77,8 +77,9 @@ function resolveEndpoints(endpoints: Endpoint[], targets: Targets, agent: string
  * registry allowance is gone once dependencies are in.
  */
 export function resolvePolicy(policy: Policy, phase: 'install' | 'run', targets: Targets, sources: Sources): ResolvedPolicy {
-  const mounts = { logs: sources.logsDir, runbooks: sources.runbooksDir };
-  const readOnly = policy.filesystem.read_only.flatMap((m) => (mounts[m] ? [path.resolve(mounts[m]!)] : []));
+  // A live incident's log dirs (already narrowed to its service) are mounted like a scenario's.
+  const mounts = { logs: [sources.logsDir, ...(sources.logDirs ?? [])], runbooks: [sources.runbooksDir] };
+  const readOnly = [...new Set(policy.filesystem.read_only.flatMap((m) => mounts[m].flatMap((p) => (p ? [path.resolve(p)] : []))))];
   const endpoints = resolveEndpoints(phase === 'install' ? policy.install.endpoints : policy.network.endpoints, targets, policy.agent);
   return { agent: policy.agent, phase, endpoints, readOnly };
 }

@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { AgentName } from '../schemas/agent';
 import type { ResolvedPolicy, SandboxRole } from '../schemas/policy';
+import { AGENT_KIND } from '../workflows/ids';
 import type { Denial, ExecOptions, ExecResult, SandboxDriver, SandboxInfo, SandboxSpec } from './driver';
 
 /**
  * Pool stock is named apart from workflow sandboxes (whose names match workflows/ids.ts baseOf),
- * so a reaper in another process can tell stock, owned by a live worker, from an orphan.
+ * so a reaper in another process can tell stock, owned by a live worker, from an orphan:
+ * `bh-p<k>-<12 random base-36>`, 18 characters, within OpenShell's 19 (see workflows/ids.ts).
  */
-export const POOL_PREFIX = 'bh-pool-';
-export const isPoolId = (id: string) => id.startsWith(POOL_PREFIX);
+export const POOL_PREFIX = 'bh-p';
+const POOL_ID = /^bh-p[a-z]-[0-9a-z]{12}$/;
+export const isPoolId = (id: string) => POOL_ID.test(id);
+export function poolId(agent: SandboxRole): string {
+  const kind = agent in AGENT_KIND ? AGENT_KIND[agent as AgentName] : 'x';
+  const n = BigInt(`0x${randomBytes(8).toString('hex')}`) % 36n ** 12n;
+  return `${POOL_PREFIX}${kind}-${n.toString(36).padStart(12, '0')}`;
+}
 
 /** Installs the agent into a fresh sandbox (the worker passes its installAgent activity body). */
 export type Installer = (id: string, agent: SandboxRole) => Promise<void>;
@@ -16,7 +25,7 @@ export type Installer = (id: string, agent: SandboxRole) => Promise<void>;
 export interface WarmPoolOptions {
   /** Ready sandboxes kept per (agent, read-only mounts). */
   size: number;
-  /** Sandboxes being made at once: creation is CPU-bound (srt start-up), so keep it below the cores. */
+  /** Sandboxes being made at once: filling is CPU-bound (the agent self-check), so keep it below the cores. */
   maxFilling?: number;
   /** Distinct mount sets kept warm; the least recently used one is dropped past this. */
   maxKeys?: number;
@@ -24,7 +33,7 @@ export interface WarmPoolOptions {
   retryMs?: number;
   /**
    * Refills wait until no sandbox is in use or none was started for this long: creating one is
-   * CPU-bound (srt start-up, self-check) and would slow the very agents the pool is there to speed up.
+   * CPU-bound (the agent self-check) and would slow the very agents the pool is there to speed up.
    */
   idleMs?: number;
 }
@@ -49,14 +58,13 @@ interface Key {
 
 // Only the specialists: the session sandbox has its own policy and install.
 const POOLED = new Set<SandboxRole>(['metrics_agent', 'log_agent', 'runbook_agent']);
-const SHORT: Partial<Record<SandboxRole, string>> = { metrics_agent: 'metrics', log_agent: 'logs', runbook_agent: 'runbooks' };
 const keyName = (agent: SandboxRole, mounts: string[]) => `${agent}\0${mounts.join('\0')}`;
 
 /**
  * A warm pool in front of a driver: per (agent, read-only mounts) it keeps `size` sandboxes
  * already created, with the agent installed and self-checked, network deny-all. `create` claims
  * one under the workflow's deterministic id (an alias: the stock's on-disk name cannot change
- * while srt runs, its paths are compiled into the sandbox); the run policy is then applied at
+ * while it exists, its paths are its mounts and its uid); the run policy is then applied at
  * claim time by the normal policy step, and `delete` deletes the claimed sandbox for good. The
  * pool refills in the background. Mounts are fixed at creation, so keys fill lazily: the first
  * create for a mount set is cold and registers it.
@@ -260,7 +268,7 @@ export class WarmPool implements SandboxDriver {
   }
 
   private async fill(key: Key): Promise<void> {
-    const id = `${POOL_PREFIX}${SHORT[key.agent] ?? 'sb'}-${randomBytes(4).toString('hex')}`;
+    const id = poolId(key.agent);
     key.filling++;
     this.stock.add(id);
     try {

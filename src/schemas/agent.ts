@@ -35,6 +35,14 @@ export const Sources = z.object({
   runbooksDir: z.string().optional(),
   prometheusUrl: z.string().url().optional(),
   lokiUrl: z.string().url().optional(),
+  /** Loki tenant (X-Scope-OrgID), not a secret. */
+  lokiTenant: z.string().optional(),
+  /**
+   * NAMES of the worker's environment variables holding each source's Authorization header
+   * (config `auth_env`). The worker reads the value and hands it to the agent by env only.
+   */
+  prometheusAuthEnv: z.string().optional(),
+  lokiAuthEnv: z.string().optional(),
 });
 export type Sources = z.infer<typeof Sources>;
 

@@ -1,20 +1,39 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lintTask } from '../brain/lint';
 import { type DispatchReply, type DispatchRequest, dispatchProblem, dispatchUpdate, MAX_TASK_CHARS } from '../workflows/dispatch-update';
+import { fnv1a } from '../workflows/ids';
 
 export interface DispatchEndpoint {
-  /** http://127.0.0.1:PORT/dispatch */
+  /** http://HOST:PORT/dispatch */
   url: string;
   token: string;
+  port: number;
   close(): Promise<void>;
 }
 
-const MAX_BODY = MAX_TASK_CHARS * 4 + 1024;
+export interface DispatchEndpointOptions {
+  /** Where the sandbox reaches it: loopback for the local driver (BULKHEAD_DISPATCH_HOST). */
+  host: string;
+  /** Reuse a port (a resumed session keeps the address its sandbox was given); 0 picks one. */
+  port?: number;
+  /** How long one call waits for its specialist before answering 202 with a handle. */
+  waitMs: number;
+}
 
-function send(res: ServerResponse, status: number, body: DispatchReply | { ok: false; error: string }): void {
+/** A pending answer: the specialist still runs; `dispatch --wait HANDLE` continues. */
+export interface PendingReply {
+  ok: false;
+  pending: true;
+  handle: string;
+}
+
+const MAX_BODY = MAX_TASK_CHARS * 4 + 1024;
+const HANDLE = /^d-[A-Za-z0-9_-]{1,200}$/;
+
+function send(res: ServerResponse, status: number, body: DispatchReply | PendingReply | { ok: false; error: string }): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
@@ -37,17 +56,47 @@ function authorized(req: IncomingMessage, token: string): boolean {
 }
 
 /**
- * One session's dispatch endpoint: a loopback HTTP server the session sandbox may reach (its
- * policy names this port and nothing of Temporal), with a bearer token of its own. Each
- * `POST /dispatch {agent, task}` becomes a `dispatch` Update on that session's workflow, so the
- * sandbox can ask for specialists but cannot start, signal or read any workflow itself.
+ * The Update id of one dispatch: named after the brain's tool call (BULKHEAD_TOOL_USE_ID) and the
+ * request, so a tool call re-delivered after a crash joins the specialist it already started
+ * (Temporal deduplicates Updates by id) instead of running it again.
  */
-export async function startDispatchEndpoint(client: Client, workflowId: string): Promise<DispatchEndpoint> {
+export function dispatchHandle(toolUseId: string | undefined, agent: string, task: string): string {
+  if (!toolUseId || !/^[A-Za-z0-9_-]{1,128}$/.test(toolUseId)) return `d-${randomBytes(12).toString('hex')}`;
+  return `d-${toolUseId}-${fnv1a(`${agent}\u0000${task}`)}`;
+}
+
+async function within<T>(p: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((r) => (t = setTimeout(() => r({ done: false }), ms)));
+  try {
+    return await Promise.race([p.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/**
+ * One session's dispatch endpoint, the only thing of ours the session sandbox may reach (its
+ * policy names this host:port, nothing of Temporal), with a bearer token of its own.
+ * `POST /dispatch {agent, task, toolUseId?}` starts a `dispatch` Update on the session workflow
+ * and answers with the summary if the specialist ends within `waitMs`, else 202 with a handle;
+ * `POST /dispatch/wait {handle}` waits again. Each call so stays well inside the 120 s cut of a
+ * Managed Agents tool call, however long the specialist runs.
+ */
+export async function startDispatchEndpoint(client: Client, workflowId: string, opts: DispatchEndpointOptions): Promise<DispatchEndpoint> {
   const token = randomBytes(32).toString('hex');
   const handle = client.workflow.getHandle(workflowId);
+
+  async function answer(res: ServerResponse, updateId: string, result: Promise<DispatchReply>): Promise<void> {
+    result.catch(() => undefined);
+    const r = await within(result, opts.waitMs);
+    if (r.done) return send(res, 200, r.value);
+    send(res, 202, { ok: false, pending: true, handle: updateId });
+  }
+
   const server = createServer(async (req, res) => {
     try {
-      if (req.method !== 'POST' || req.url !== '/dispatch') return send(res, 404, { ok: false, error: 'POST /dispatch only' });
+      if (req.method !== 'POST' || (req.url !== '/dispatch' && req.url !== '/dispatch/wait')) return send(res, 404, { ok: false, error: 'POST /dispatch or /dispatch/wait only' });
       if (!authorized(req, token)) return send(res, 401, { ok: false, error: 'bad dispatch token' });
       const text = await readBody(req);
       if (text === null) return send(res, 413, { ok: false, error: `request larger than ${MAX_BODY} bytes` });
@@ -57,12 +106,18 @@ export async function startDispatchEndpoint(client: Client, workflowId: string):
       } catch {
         return send(res, 400, { ok: false, error: 'body is not JSON' });
       }
+      if (req.url === '/dispatch/wait') {
+        const h = (body as { handle?: unknown })?.handle;
+        if (typeof h !== 'string' || !HANDLE.test(h)) return send(res, 400, { ok: false, error: 'handle: expected the d-... handle a pending dispatch printed' });
+        return await answer(res, h, handle.getUpdateHandle<DispatchReply>(h).result());
+      }
       const problem = dispatchProblem(body);
       if (problem) return send(res, 400, { ok: false, error: problem });
-      const { agent, task } = body as DispatchRequest;
+      const { agent, task, toolUseId } = body as DispatchRequest & { toolUseId?: string };
+      const updateId = dispatchHandle(toolUseId, agent, task);
       // Linted here, before the Update: its arguments are recorded in history.
-      const reply = await handle.executeUpdate(dispatchUpdate, { args: [{ agent, task: lintTask(task).task }] });
-      send(res, 200, reply);
+      const update = await handle.startUpdate(dispatchUpdate, { args: [{ agent, task: lintTask(task).task }], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await answer(res, updateId, update.result());
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError) {
         // The validator refused it (or the session is ending): the caller's request, not our fault.
@@ -71,17 +126,17 @@ export async function startDispatchEndpoint(client: Client, workflowId: string):
       send(res, 503, { ok: false, error: `dispatch failed: ${(e as Error).message}` });
     }
   });
-  // A specialist may run for minutes: no server-side timeout may cut the answer off.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/dispatch`,
+    url: `http://${opts.host}:${port}/dispatch`,
     token,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

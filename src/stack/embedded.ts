@@ -1,10 +1,11 @@
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { SandboxDriver } from '../sandbox/driver';
 import { setUpReaperSchedule } from '../workers/schedule';
 import { createWorker } from '../workers/worker';
 import { isPortFree } from './ports';
 import { startPrometheus } from './prometheus';
+import { stopScenarioPrometheus } from './scenario-prometheus';
 import { startDevServer } from './temporal';
 
 export interface EmbeddedStack {
@@ -34,6 +35,7 @@ export interface EmbeddedOptions {
  */
 export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<EmbeddedStack> {
   const log = opts.log ?? (() => undefined);
+  installRuntimeWithoutSignals();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -63,6 +65,8 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await close();
+      // Per-scenario Prometheus servers the worker started (when no PROMETHEUS_URL was given).
+      await stopScenarioPrometheus();
     });
     log(`worker polling task queue ${config.BULKHEAD_TASK_QUEUE} (sandbox driver: ${driver.kind})`);
     for (const l of driver.limitations) log(`sandbox driver ${driver.kind} limitation: ${l}`);
@@ -71,6 +75,20 @@ export async function startEmbeddedStack(opts: EmbeddedOptions): Promise<Embedde
   } catch (e) {
     await stopAll();
     throw e;
+  }
+}
+
+/**
+ * The SDK's Runtime shuts every worker down on SIGINT/SIGTERM by default. In the embedded stack
+ * the command that owns the process handles those signals (src/cli/interrupt.ts): it cancels the
+ * investigation and needs this worker alive to run the cancelled workflows' sandbox deletes.
+ * Installed before createWorker, whose own install then keeps this one.
+ */
+function installRuntimeWithoutSignals(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.BULKHEAD_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'), shutdownSignals: [] });
+  } catch {
+    // Already installed (a second stack in this process, or a test harness): keep it.
   }
 }
 

@@ -48,10 +48,15 @@ function hasSetpriv(): boolean {
  * Spawns a long-running helper (dev server, Prometheus) that must not outlive us.
  * setpriv (util-linux, always on Debian) sets PR_SET_PDEATHSIG and then execs, so the kernel
  * sends SIGTERM to the helper even if this process is SIGKILLed and no exit hook can run.
+ * Signals are ours to forward: the helper does not share our process group.
  */
 export function supervise(bin: string, args: string[], opts: SuperviseOptions = {}): Supervised {
   const [cmd, argv] = hasSetpriv() ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', bin, ...args]] : [bin, args];
   const child = spawn(cmd, argv, {
+    // Its own process group: a terminal's Ctrl-C (sent to the whole foreground group) must not
+    // kill the dev server before the cancelled investigation's deletes have gone through it.
+    // PDEATHSIG and the exit hook still end it with us.
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
     cwd: opts.cwd,

@@ -1,14 +1,15 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { basename, join } from 'node:path';
+import { InputError } from '../errors';
+import { checkedFiles, MAX_OM_FILE_BYTES, openRegular, scenarioRoot } from '../scenario/files';
 import { freePort } from './ports';
 import { supervise, waitReady } from './proc';
 import { prometheusBin, promtoolBin } from './tools';
 
-const run = promisify(execFile);
+/** util-linux, always on Debian: sets rlimits on the command it runs. */
+const PRLIMIT = '/usr/bin/prlimit';
 
 export interface PrometheusOptions {
   /** OpenMetrics files (with timestamps, ending in # EOF) to backfill before start. */
@@ -18,6 +19,10 @@ export interface PrometheusOptions {
   dataDir?: string;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** prometheus.yml to run with instead of the no-scrape default (a live setup: scrape jobs, rules, alerting). */
+  config?: string;
+  /** Files written next to prometheus.yml (e.g. rule files the config names by relative path). */
+  files?: Record<string, string>;
 }
 
 export interface PrometheusServer {
@@ -29,19 +34,78 @@ export interface PrometheusServer {
 // Nothing is scraped: all data is backfilled history.
 const CONFIG = 'global:\n  scrape_interval: 1m\nscrape_configs: []\n';
 
-/** DIR/metrics/*.om of a scenario, sorted; empty when the scenario has no metrics. */
+/** DIR/metrics/*.om of a scenario, sorted and checked (regular files inside it); empty when none. */
 export async function omFilesOf(scenarioDir: string): Promise<string[]> {
-  const dir = resolve(scenarioDir, 'metrics');
-  if (!existsSync(dir)) return [];
-  return (await readdir(dir)).filter((f) => f.endsWith('.om')).sort().map((f) => join(dir, f));
+  const root = await scenarioRoot(scenarioDir).catch(() => null);
+  if (!root) return [];
+  return (await checkedFiles(root, 'metrics', ['.om'], MAX_OM_FILE_BYTES)).map((f) => f.path);
 }
 
-export async function backfill(omFile: string, dataDir: string): Promise<void> {
+/** promtool's bounds: it runs on the host, outside any sandbox, so a hostile file must not take it. */
+export const PROMTOOL_LIMITS = { dataBytes: 1 << 30, cpuSeconds: 120, wallMs: 180_000, goMemLimit: '512MiB' };
+
+/** The last lines of promtool's output, without anything that looks like file content (sample lines). */
+function promtoolError(out: string): string {
+  const lines = out.split('\n').map((l) => l.trim()).filter((l) => l && !/^(goroutine|\S+\.go:\d+|[\w./*()-]+\(0x)/.test(l));
+  return lines.slice(0, 3).join('; ').slice(0, 400) || 'no output';
+}
+
+/**
+ * Backfills one OpenMetrics file. The file is opened here without following a symlink, checked
+ * to be a regular file, and handed to promtool as /dev/fd/3, so promtool reads exactly what was
+ * checked (the scenario loader checked its place, size and series count first). promtool runs
+ * under prlimit (data segment, CPU time) with GOMEMLIMIT and a wall-clock kill.
+ */
+export async function backfill(omFile: string, dataDir: string, limits = PROMTOOL_LIMITS): Promise<void> {
+  const rel = `metrics/${basename(omFile)}`;
+  const fh = await openRegular(omFile, rel);
   try {
-    await run(promtoolBin(), ['tsdb', 'create-blocks-from', 'openmetrics', omFile, dataDir], { maxBuffer: 16 << 20 });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`promtool could not load ${omFile}: ${(e.stderr || e.stdout || e.message).trim()}`);
+    const size = (await fh.stat()).size;
+    if (size > MAX_OM_FILE_BYTES) throw new InputError(rel, `is ${size} bytes; the limit is ${MAX_OM_FILE_BYTES} bytes`);
+    const argv = [
+      `--data=${limits.dataBytes}`,
+      `--cpu=${limits.cpuSeconds}`,
+      '--',
+      promtoolBin(),
+      'tsdb',
+      'create-blocks-from',
+      'openmetrics',
+      '/dev/fd/3',
+      dataDir,
+    ];
+    const child = spawn(PRLIMIT, argv, {
+      stdio: ['ignore', 'pipe', 'pipe', fh.fd],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GOMEMLIMIT: limits.goMemLimit },
+    });
+    let out = '';
+    const keep = (c: Buffer) => {
+      if (out.length < 65536) out += c.toString('utf8');
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, limits.wallMs);
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+      child.once('error', (e) => {
+        out += e.message;
+        res({ code: null, signal: null });
+      });
+      child.once('close', (c, s) => res({ code: c, signal: s }));
+    }).finally(() => clearTimeout(timer));
+    if (code === 0) return;
+    const why = timedOut
+      ? `took longer than ${limits.wallMs / 1000} s`
+      : signal === 'SIGXCPU' || signal === 'SIGKILL'
+        ? `stopped by its limits (${signal})`
+        : /cannot allocate memory|out of memory|pthread_create failed|resource temporarily unavailable/i.test(out)
+          ? `hit its memory limit (${limits.dataBytes} bytes)`
+          : promtoolError(out);
+    throw new InputError(rel, `promtool could not load it: ${why}`);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -54,7 +118,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     await mkdir(dataDir, { recursive: true });
     for (const f of opts.omFiles) await backfill(f, dataDir);
     const configFile = join(workDir, 'prometheus.yml');
-    await writeFile(configFile, CONFIG);
+    await writeFile(configFile, opts.config ?? CONFIG);
+    for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(join(workDir, name), text);
 
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,7 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { ReapInput } from '../activities/reaper';
+import { temporalSecurity } from '../stack/temporal-security';
 
 export const REAPER_SCHEDULE_ID = 'bulkhead-reaper';
 
@@ -47,7 +48,7 @@ export async function setUpReaperSchedule(
 ): Promise<void> {
   let id: string;
   try {
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect({ address, ...temporalSecurity() });
     try {
       id = await ensureReaperSchedule(new Client({ connection, namespace }), taskQueue);
     } finally {

@@ -1,11 +1,16 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { buildAgentBundle } from '../agents/bundle';
-import type { Config } from '../config';
-import type { SandboxDriver } from '../sandbox/driver';
+import { ConfigError, type Config } from '../config';
+import { SandboxError, type SandboxDriver } from '../sandbox/driver';
 import { createDriver } from '../sandbox';
+import { stackIdentity } from '../sandbox/labels';
+import { assertRoutableTargets } from '../sandbox/openshell/loopback';
+import { forStack } from '../sandbox/stack';
+import { temporalSecurity } from '../stack/temporal-security';
 import { WarmPool } from '../sandbox/pool';
 import type { AgentName } from '../schemas/agent';
 
@@ -35,18 +40,29 @@ function installRuntime(): void {
 }
 
 /** Wires configuration, the sandbox driver and the activities into a Temporal worker. */
-export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; close: () => Promise<void> }> {
+export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; driver: SandboxDriver; stack: string; close: () => Promise<void> }> {
   const { config } = opts;
   installRuntime();
-  const base = opts.driver ?? (await createDriver(config));
+  // Every sandbox this worker makes carries its stack's identity; its reaper touches no other.
+  const stack = stackIdentity({ address: opts.address, namespace: config.TEMPORAL_NAMESPACE, override: config.BULKHEAD_STACK });
+  const base = forStack(opts.driver ?? (await createDriver(config)), stack);
+  // Refuse to start on what could only fail later, sandbox by sandbox: a missing CLI or ssh, or
+  // (OpenShell) a setting that points sandboxes at loopback, which its proxy always refuses.
+  if (base.kind === 'openshell') assertRoutableTargets(config);
+  try {
+    await base.preflight();
+  } catch (e) {
+    if (e instanceof SandboxError) throw new ConfigError('BULKHEAD_SANDBOX', `${base.kind} driver prerequisites: ${e.message}`);
+    throw e;
+  }
   // BULKHEAD_WARM_POOL=K keeps K installed, deny-all sandboxes per agent ready to claim.
   const pool = config.BULKHEAD_WARM_POOL > 0 ? new WarmPool(base, { size: config.BULKHEAD_WARM_POOL }) : null;
   const driver: SandboxDriver = pool ?? base;
   let bundle: Promise<string> | undefined;
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect({ address: opts.address, ...temporalSecurity() });
   // Session dispatch endpoints turn sandbox requests into Updates through this client.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const activities = createActivities({ driver, config, client, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
+  const activities = createActivities({ driver, config, client, stack, policyDir: opts.policyDir, agentBundle: () => (bundle ??= buildAgentBundle()) });
   // The pool installs its stock with the very install step a cold sandbox gets.
   pool?.start((id, agent) => activities.installAgent({ id, agent: agent as AgentName }));
   const worker = await Worker.create({
@@ -59,10 +75,18 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     // A killed worker's in-flight activities are noticed through heartbeats, not this timeout.
     shutdownGraceTime: '10s',
   });
+  // BULKHEAD_LIVENESS_FILE (the Helm chart's liveness probe): touched while the event loop turns.
+  const liveness = process.env.BULKHEAD_LIVENESS_FILE;
+  const touch = () => void writeFile(liveness!, `${Date.now()}\n`).catch(() => undefined);
+  const beat = liveness ? setInterval(touch, 10_000) : null;
+  if (liveness) touch();
+  beat?.unref();
   return {
     worker,
     driver,
+    stack,
     close: async () => {
+      if (beat) clearInterval(beat);
       // Pool stock is this worker's own: it goes with the worker.
       await pool?.close();
       await connection.close();

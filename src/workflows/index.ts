@@ -1,5 +1,5 @@
 // The worker bundles this file: only deterministic workflow code is reachable from here.
 export { investigateIncident } from './investigate';
 export { runSpecialist } from './specialist';
-export { managedSession } from './session';
+export { agentsPoller, managedSession } from './session';
 export { reapOrphans } from './reaper';

@@ -3,25 +3,30 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createBrainActivities } from '../activities/brain';
+import type { createNotifyActivities } from '../activities/notify';
 import type { createScenarioActivities } from '../activities/scenario';
 import type { createSandboxActivities } from '../activities/sandbox';
 import { initialMessage } from '../brain/initial';
 import { toolResultsMessage } from '../brain/results';
 import type { BrainMessage, BrainMode, Conclusion, Dispatch } from '../brain/types';
+import { cancelledSummary, notifySummary, type NotifySummary } from '../notify/message';
 import { buildReport } from '../report/build';
 import type { Incident, Sources } from '../schemas/agent';
 import type { Report } from '../schemas/report';
+import { finishedDetails, runningDetails } from './details';
 import { describeFailure as describe, rootFailure } from './failures';
 import { specialistIds } from './ids';
 import { type InvestigationProgress, investigationProgress, queuedProgress, specialistProgressSignal } from './progress';
 import { SERVICE_SEARCH_ATTRIBUTE, SEVERITY_SEARCH_ATTRIBUTE, STATUS_SEARCH_ATTRIBUTE } from './search-attributes';
 import { executeSpecialist } from './specialist';
-import type { InvestigateInput, SpecialistOutput } from './types';
+import type { InvestigateInput, NotifyTarget, SpecialistOutput } from './types';
+import { boundWindow } from './window';
 
 const { loadScenario } = proxyActivities<ReturnType<typeof createScenarioActivities>>({
   startToCloseTimeout: '60s',
@@ -34,11 +39,30 @@ const { sandboxDriverInfo } = proxyActivities<ReturnType<typeof createSandboxAct
 // 429/529/5xx are retried by the SDK first and then here, with backoff; 4xx are non-retryable.
 // The turn heartbeats while it waits on the model, so a worker killed mid-turn is noticed in
 // seconds rather than after the 7 min start-to-close timeout.
-const { brainTurn } = proxyActivities<ReturnType<typeof createBrainActivities>>({
+const BRAIN_TURN = {
   startToCloseTimeout: '7m',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-});
+} as const;
+/** Each turn is listed in the UI's event history with its number, not as a bare type name. */
+const brainTurnStep = (turn: number, maxTurns: number) =>
+  proxyActivities<ReturnType<typeof createBrainActivities>>({ ...BRAIN_TURN, summary: `brain turn ${turn} of ${maxTurns}` }).brainTurn;
+/** A webhook that is down is retried for about half a minute (5 attempts), then given up on: never fatal. */
+const notifyStep = (t: NotifyTarget) =>
+  proxyActivities<ReturnType<typeof createNotifyActivities>>({
+    startToCloseTimeout: '15s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+    summary: `notify (${t.format}) ${t.url ? safeHost(t.url) : `$${t.urlEnv}`}`,
+  }).postNotification;
+/** Each webhook is retried on its own; one that stays down is given up on, never fatal. */
+async function notifyAll(targets: NotifyTarget[], summary: NotifySummary): Promise<void> {
+  await Promise.all(targets.map((t) => notifyStep(t)({ target: t, summary }).catch(() => undefined)));
+}
+/** Only the host of a webhook URL is shown: its path may be the secret (Slack). */
+function safeHost(url: string): string {
+  const m = /^[a-z]+:\/\/([^/?#@]*@)?([^/?#]+)/i.exec(url);
+  return m ? m[2]! : 'webhook';
+}
 
 const DEFAULT_MAX_TURNS = 6;
 const DEFAULT_DEADLINE_MINUTES = 30;
@@ -61,6 +85,7 @@ function outcomeOf(out: SpecialistOutput) {
     const headline = {
       onset: e.onset,
       suspectedChange: e.suspectedChange,
+      culprit: e.culprit,
       changes: e.changes.slice(0, 5),
       topErrors: e.topErrors.slice(0, 5),
       anomalies: e.anomalies.slice(0, 6).map(({ name, onset, before, after, unit }) => ({ name, onset, before, after, unit })),
@@ -89,11 +114,16 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
     brain: { mode: null, model: null },
     specialists: [],
   };
+  const notConfigured = new Map((input.unconfigured ?? []).map((u) => [u.agent, u.reason] as const));
+  const notConfiguredText = [...notConfigured].map(([agent, reason]) => `${agent} (${reason})`);
+  // The UI's current details follow the run: each specialist's step, then the report's headline.
+  const showProgress = () => setCurrentDetails(runningDetails(progress, notConfiguredText));
   setHandler(investigationProgress, () => progress);
   setHandler(specialistProgressSignal, (p) => {
     const i = progress.specialists.findIndex((s) => s.workflowId === p.workflowId);
     if (i >= 0) progress.specialists[i] = p;
     else progress.specialists.push(p);
+    showProgress();
   });
 
   let incident: Incident;
@@ -106,6 +136,8 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   } else {
     throw ApplicationFailure.nonRetryable('input: give scenarioDir or incident', 'InvalidInput');
   }
+  const bounded = boundWindow(incident);
+  incident = bounded.incident;
   progress.incidentId = incident.id;
   progress.status = 'running';
   upsertSearchAttributes([
@@ -120,7 +152,7 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   // The first message is the incident itself, so the history reads on its own.
   const transcript: BrainMessage[] = [initialMessage(incident)];
   const outputs: SpecialistOutput[] = [];
-  const reasons: string[] = [];
+  const reasons: string[] = [...bounded.reasons];
   let mode: BrainMode = 'offline';
   let model: string | null = null;
   let conclusion: Conclusion | null = null;
@@ -129,9 +161,12 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
   let turns = 0;
 
   const nextId = specialistIds(info.workflowId);
-  const dispatch = (d: Dispatch) => {
+  const dispatch = async (d: Dispatch): Promise<SpecialistOutput | null> => {
+    // A source the live config does not name: no sandbox, no failure, the brain is told so.
+    if (notConfigured.has(d.agent)) return null;
     const workflowId = nextId(d.agent);
     progress.specialists.push(queuedProgress(workflowId, d.agent, d.task));
+    showProgress();
     return executeSpecialist(workflowId, { agent: d.agent, task: d.task, incident, sources });
   };
 
@@ -141,9 +176,10 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
       const overdue = Date.now() > deadline;
       if (overdue) reasons.push(`deadline of ${deadlineMinutes} min reached after ${turns} turns`);
       progress.turn = turn;
+      showProgress();
       let r;
       try {
-        r = await brainTurn({ incident, transcript, turn: overdue ? maxTurns : turn, maxTurns });
+        r = await brainTurnStep(turn, maxTurns)({ incident, transcript, turn: overdue ? maxTurns : turn, maxTurns });
       } catch (err) {
         if (isCancellation(err)) throw err;
         brainFailed = true;
@@ -163,20 +199,27 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
         break;
       }
       const results = await Promise.all(r.dispatches.map(dispatch));
-      outputs.push(...results);
-      transcript.push(toolResultsMessage(r.assistant, r.dispatches, r.invalid, results.map(outcomeOf)));
+      outputs.push(...results.filter((o): o is SpecialistOutput => o !== null));
+      const outcomes = results.map((o, i) =>
+        o ? outcomeOf(o) : { ok: false as const, error: `not configured: ${notConfigured.get(r.dispatches[i]!.agent)}` },
+      );
+      transcript.push(toolResultsMessage(r.assistant, r.dispatches, r.invalid, outcomes));
     }
   } catch (err) {
     if (isCancellation(err)) {
       progress.status = 'cancelled';
-      await CancellationScope.nonCancellable(async () =>
-        upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: 'cancelled' }]),
-      );
+      await CancellationScope.nonCancellable(async () => {
+        upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: 'cancelled' }]);
+        if (!input.notify?.length) return;
+        // Whoever was told it started is told it ended, cancelled included.
+        setCurrentDetails('**cancelled** before a conclusion');
+        await notifyAll(input.notify, cancelledSummary(incident, info.workflowId, input.link ?? null));
+      });
     }
     throw err;
   }
 
-  const report = buildReport({
+  const built = buildReport({
     workflowId: info.workflowId,
     incident,
     outputs,
@@ -189,7 +232,14 @@ export async function investigateIncident(input: InvestigateInput): Promise<Repo
     startedAt,
     finishedAt: new Date().toISOString(),
   });
+  const report: Report = notConfigured.size
+    ? { ...built, warnings: [...built.warnings, ...notConfiguredText.map((t) => `not configured: ${t}`)] }
+    : built;
   progress.status = report.status;
   upsertSearchAttributes([{ key: STATUS_SEARCH_ATTRIBUTE, value: report.status }]);
+  setCurrentDetails(finishedDetails(report));
+  if (input.notify?.length) {
+    await notifyAll(input.notify, notifySummary(report, input.link ?? null));
+  }
   return report;
 }

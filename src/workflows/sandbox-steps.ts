@@ -38,7 +38,7 @@ const OPTIONS = {
 
 /**
  * One sandbox step as an activity whose summary names the agent and the step, so the Temporal
- * UI's event list reads "log_agent: delete sandbox bh-logs-…" rather than a bare type name.
+ * UI's event list reads "log_agent: delete sandbox bh-l-…" rather than a bare type name.
  */
 export function sandboxStep<K extends keyof typeof OPTIONS>(name: K, summary: string): SandboxActivities[K] {
   return proxyActivities<SandboxActivities>({ ...OPTIONS[name], summary })[name];

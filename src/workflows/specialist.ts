@@ -3,6 +3,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -18,6 +19,7 @@ import { SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 import type { SpecialistInput, SpecialistOutput } from './types';
 
 export const RUN_ATTEMPTS = 3;
+const SIGNALLED = new Set<SandboxStep>(['run', 'done', 'failed', 'cancelled']);
 // Each lost sandbox (its worker died) gets a replacement; bounded so a driver that keeps losing
 // them ends the specialist instead of looping. Three survives two worker crashes in a row.
 const MAX_INCARNATIONS = 3;
@@ -46,9 +48,14 @@ export async function runSpecialist(input: SpecialistInput): Promise<SpecialistO
   upsertSearchAttributes([{ key: SANDBOX_SEARCH_ATTRIBUTE, value: base }]);
 
   const parent = info.parent ? getExternalWorkflowHandle(info.parent.workflowId) : null;
+  // Runs that began signalling every step keep doing so on replay.
+  const fewerSignals = patched('progress-signals-run-and-end');
   const report = async (step: SandboxStep, wait = false) => {
     progress.step = step;
-    if (!parent) return;
+    // Only the run (each attempt) and the end reach the parent: a signal per sandbox step made
+    // up half of every history. The steps in between are this workflow's own progress query,
+    // which watchers ask directly (src/cli/child-progress.ts).
+    if (!parent || (fewerSignals && !SIGNALLED.has(step))) return;
     // Progress is best-effort: a parent that is gone must not fail the cleanup path.
     const sent = parent.signal(specialistProgressSignal, { ...progress }).catch(() => undefined);
     // Waiting would cost a workflow-task round trip per step: the signal leaves with the step's

@@ -6,7 +6,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
-import { appendFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { omFilesOf } from '../../src/stack/prometheus';
 import { REPO_ROOT } from '../../src/stack/tools';
 import type { runSpecialist } from '../../src/workflows/specialist';
 import type { SpecialistInput } from '../../src/workflows/types';
+import { MAX_WINDOW_HOURS } from '../../src/workflows/window';
 import { dispatchReply, endReply, startAnthropicStandin, type AnthropicStandin } from '../support/anthropic-standin';
 import { SCENARIO_DIR } from '../support/process-stack';
 import { startTestStack, type TestStack } from '../support/worker';
@@ -46,8 +47,8 @@ describe('bad input', () => {
   };
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bh-bad-input-'));
-    brain = await startAnthropicStandin((body, i) => {
-      if (i === 0) {
+    brain = await startAnthropicStandin((body) => {
+      if (body.messages.length === 1) {
         return dispatchReply('Trying a few things.', [
           { agent: 'shell_agent', task: 'cat /etc/shadow' },
           { agent: 'log_agent', task: 'x'.repeat(MAX_TASK_CHARS + 1000) },
@@ -70,7 +71,7 @@ describe('bad input', () => {
   it('the CLI refuses malformed scenario files and unknown agents with exit 2, naming the file', async () => {
     const cases: [string, (d: string) => Promise<void>, RegExp][] = [
       ['yaml', (d) => writeFile(path.join(d, 'scenario.yaml'), 'id: [unclosed\n'), /scenario\.yaml: not valid YAML/],
-      ['runbook', (d) => writeFile(path.join(d, 'runbooks/bad.md'), '# no front matter\n'), /runbooks\/bad\.md: no front matter/],
+      ['runbook', (d) => symlink('/etc/shadow', path.join(d, 'runbooks/bad.md')), /runbooks\/bad\.md: is a symbolic link that leads out/],
       ['metrics', (d) => appendFile(path.join(d, 'metrics', 'zz.om'), 'up 1\n'), /metrics\/zz\.om: .*# EOF/],
     ];
     // TEMPORAL_ADDRESS points nowhere: the scenario must be refused before anything connects.
@@ -86,13 +87,14 @@ describe('bad input', () => {
   });
 
   it('the workflow fails a malformed scenario at once, non-retryably, creating no sandbox', async () => {
-    const scenarioDir = await broken('wf', (d) => appendFile(path.join(d, 'logs/checkout-service.jsonl'), '{"ts": "yesterday", "labels": {}, "line": "x"}\n'));
+    // A file none of whose lines is a log line (one bad line among good ones is skipped instead).
+    const scenarioDir = await broken('wf', (d) => writeFile(path.join(d, 'logs/zz-bad.jsonl'), '{"ts": "yesterday", "labels": {}, "line": "x"}\n'));
     const handle = await stack.client.workflow.start('investigateIncident', { taskQueue: stack.taskQueue, workflowId: `incident-bad-${Date.now()}`, args: [{ scenarioDir }] });
     const err = await handle.result().then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause as ApplicationFailure;
     expect(cause).toMatchObject({ type: 'InvalidScenario', nonRetryable: true });
-    expect(cause.message).toMatch(/logs\/checkout-service\.jsonl:\d+: ts/);
+    expect(cause.message).toMatch(/logs\/zz-bad\.jsonl:1: ts/);
     expect(await stack.local.list()).toEqual([]);
   });
 
@@ -124,6 +126,18 @@ describe('bad input', () => {
       [true, expect.stringContaining(`keep it under ${MAX_TASK_CHARS}`)],
       [false, expect.any(String)],
     ]);
+    expect(await stack.local.list()).toEqual([]);
+  });
+
+  it('a 30-day window ends partial, saying what the limit is', async () => {
+    const scenarioDir = await broken('long-window', async (d) => {
+      const f = path.join(d, 'scenario.yaml');
+      await writeFile(f, (await readFile(f, 'utf8')).replace(/start: .*/, 'start: "2026-02-26T15:00:00Z"'));
+    });
+    const handle = await stack.client.workflow.start('investigateIncident', { taskQueue: stack.taskQueue, workflowId: `incident-long-${Date.now()}`, args: [{ scenarioDir }] });
+    const report = Report.parse(await handle.result());
+    expect(report.status).toBe('partial');
+    expect(report.reasons.join('\n')).toMatch(new RegExp(`30 days\\) is longer than the ${MAX_WINDOW_HOURS} h limit`));
     expect(await stack.local.list()).toEqual([]);
   });
 });

@@ -46,7 +46,7 @@ describe('sandbox driver faults', () => {
   });
 
   it('fails a permanently broken install at once and a crashing agent after its retries: partial, with the reasons', async () => {
-    inject({ breakInstall: /^bh-runbooks-/, breakRuns: /^bh-logs-/ });
+    inject({ breakInstall: /^bh-r-/, breakRuns: /^bh-l-/ });
     const report = await run(`incident-driver-permanent-${Date.now()}`);
     expect(report.status).toBe('partial');
     const byAgent = Object.fromEntries(report.specialists.map((s) => [s.agent, s]));

@@ -21,6 +21,8 @@ export interface TestStack {
   policyDir: string;
   prometheusUrl: string | null;
   config: Config;
+  /** The worker's stack identity (src/sandbox/labels.ts): what its sandboxes are labelled with. */
+  stackId: string;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   });
   const local = new LocalDriver({ root: sandboxRoot });
   const driver = opts.wrapDriver ? opts.wrapDriver(local) : local;
-  const { worker, close } = await createWorker({ config, address, driver, taskQueue, policyDir });
+  const { worker, close, stack: stackId } = await createWorker({ config, address, driver, taskQueue, policyDir });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
@@ -71,6 +73,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     policyDir,
     prometheusUrl: prom?.url ?? null,
     config,
+    stackId,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);

@@ -18,6 +18,8 @@ export interface LokiOptions {
   /** Hard cap on entries per query, so a chatty service cannot exhaust the sandbox. */
   maxEntries?: number;
   timeoutMs?: number;
+  /** X-Scope-OrgID for a multi-tenant Loki. */
+  tenant?: string;
 }
 
 export class LokiError extends Error {
@@ -47,7 +49,11 @@ async function queryRangePage(
   url.searchParams.set('end', endNs.toString());
   url.searchParams.set('limit', String(limit));
   url.searchParams.set('direction', 'forward');
-  const res = await opts.fetch(url.toString(), { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+  // The Authorization value comes by env from the worker (config `auth_env`), never in the input.
+  const auth = process.env.BULKHEAD_LOKI_AUTHORIZATION;
+  const tenant = opts.tenant ?? process.env.BULKHEAD_LOKI_TENANT;
+  const headers = { ...(tenant ? { 'X-Scope-OrgID': tenant } : {}), ...(auth ? { authorization: auth } : {}) };
+  const res = await opts.fetch(url.toString(), { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000), headers });
   const body = await res.text();
   if (!res.ok) throw new LokiError(`Loki query_range HTTP ${res.status}: ${body.slice(0, 300)}`, res.status);
   let parsed: { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };

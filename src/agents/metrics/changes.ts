@@ -17,6 +17,8 @@ export interface Change {
   after: number | null;
   peak: number | null;
   onset: number | null;
+  /** Last out-of-band point of the change: a blip that recovered long ago ends early. */
+  end: number | null;
   direction: 'up' | 'down' | null;
   /** 0 when nothing credible changed. */
   score: number;
@@ -35,7 +37,7 @@ export const quantile = (xs: number[], q: number): number => {
 };
 export const median = (xs: number[]) => quantile(xs, 0.5);
 
-const NONE: Change = { before: null, after: null, peak: null, onset: null, direction: null, score: 0, relChange: 0, persistence: 0, baselinePoints: 0 };
+const NONE: Change = { before: null, after: null, peak: null, onset: null, end: null, direction: null, score: 0, relChange: 0, persistence: 0, baselinePoints: 0 };
 const MIN_BASELINE = 6;
 /** Out-of-band points an excursion needs before it can date a change. */
 const MIN_EPISODE = 4;
@@ -85,8 +87,6 @@ export const MIN_REL_CHANGE = 0.15;
 export interface AnalyzeOptions {
   /** Points strictly before this are the baseline. */
   baselineEnd: number;
-  /** When the baseline has too few points, the head of the series up to this fraction is used. */
-  headFraction?: number;
   /** Consecutive out-of-band points required after the first (2 = three points). */
   persistSteps?: number;
 }
@@ -95,9 +95,12 @@ export function analyze(points: Point[], opts: AnalyzeOptions): Change {
   if (points.length < 4) return NONE;
   let base = points.filter(([t]) => t < opts.baselineEnd);
   let rest = points.filter(([t]) => t >= opts.baselineEnd);
-  if (base.length < MIN_BASELINE) {
-    // No history before the window: the first part of the window stands in for it.
-    const n = Math.max(4, Math.floor(points.length * (opts.headFraction ?? 0.25)));
+  const short = base.length < MIN_BASELINE;
+  if (short) {
+    // Little or no history before the window (data that begins a minute or two before the
+    // fault): the baseline is what precedes the series' own change point, never a fixed head
+    // of the window, which would already be faulty.
+    const n = baselineSplit(points.map(([, v]) => v));
     base = points.slice(0, n);
     rest = points.slice(n);
   }
@@ -105,10 +108,12 @@ export function analyze(points: Point[], opts: AnalyzeOptions): Change {
 
   const bv = base.map(([, v]) => v);
   const center = median(bv);
-  const sigma = 1.4826 * median(bv.map((v) => Math.abs(v - center)));
   const scaleAll = Math.max(...points.map(([, v]) => Math.abs(v)), 1e-12);
   const tiny = 1e-6 * scaleAll;
-  const half = Math.max(4 * sigma, 0.1 * Math.abs(center), tiny);
+  // A handful of points says little about a series' spread: assume at least 10% (short: 25%)
+  // wobble, so noise measured against a few quiet points is not called a change.
+  const sigma = Math.max(1.4826 * median(bv.map((v) => Math.abs(v - center))), short ? 0.1 * Math.abs(center) : 0);
+  const half = Math.max(4 * sigma, (short ? 0.25 : 0.1) * Math.abs(center), tiny);
   // Quantised or skewed baselines (counts of rare errors) have MAD 0 but still wander: the band
   // always covers what the baseline itself did, except its most extreme 1%.
   const hi = Math.max(center + half, quantile(bv, 0.99));
@@ -130,8 +135,16 @@ export function analyze(points: Point[], opts: AnalyzeOptions): Change {
     const span = rest.slice(e.start, last.end + 1);
     return span.filter(([, v]) => side(v) === dir).length / span.length;
   };
-  // Earlier excursions join the change only if it is mostly out of band from there on.
-  const first = same.find((e) => e === main || density(e) >= 0.7) ?? main;
+  // Earlier excursions join the change only if it is mostly out of band from there on and
+  // they are not separated from it by a long calm: an earlier, unrelated blip that recovered
+  // does not date the change (flapping just before it does).
+  let first = main;
+  for (let k = same.indexOf(main) - 1; k >= 0; k--) {
+    const e = same[k];
+    const calm = first.start - e.end - 1;
+    if (calm > Math.max(2 * EPISODE_GAP, e.out) || density(e) < 0.7) break;
+    first = e;
+  }
   const span = rest.slice(first.start, last.end + 1);
   const out = span.filter(([, v]) => side(v) === dir).map(([, v]) => v);
   const after = median(out);
@@ -150,12 +163,47 @@ export function analyze(points: Point[], opts: AnalyzeOptions): Change {
     after,
     peak,
     onset: rest[onsetIdx][0],
+    end: rest[last.end][0],
     direction: dir > 0 ? 'up' : 'down',
     score,
     relChange,
     persistence,
     baselinePoints: base.length,
   };
+}
+
+/**
+ * Where a series with no usable history changes level: the split that best separates a calm
+ * head from the rest (a t-like statistic on the two sides' means). Returns the number of head
+ * points to use as baseline; at least 3, and the first quarter when no split stands out.
+ */
+export function baselineSplit(values: number[]): number {
+  const n = values.length;
+  const fallback = Math.max(3, Math.floor(n * 0.25));
+  if (n < 8) return Math.min(fallback, n);
+  const prefix = [0];
+  const prefix2 = [0];
+  for (const v of values) {
+    prefix.push(prefix[prefix.length - 1] + v);
+    prefix2.push(prefix2[prefix2.length - 1] + v * v);
+  }
+  let best = -1;
+  let bestStat = 0;
+  for (let k = 3; k <= n - 3; k++) {
+    const m1 = prefix[k] / k;
+    const m2 = (prefix[n] - prefix[k]) / (n - k);
+    const ss1 = prefix2[k] - k * m1 * m1;
+    const ss2 = prefix2[n] - prefix2[k] - (n - k) * m2 * m2;
+    const sd = Math.sqrt(Math.max(ss1 + ss2, 0) / Math.max(n - 2, 1));
+    const floor = 0.02 * Math.max(Math.abs(m1), Math.abs(m2), 1e-12);
+    const stat = (Math.abs(m2 - m1) / Math.max(sd, floor)) * Math.sqrt((k * (n - k)) / n);
+    if (stat > bestStat) {
+      bestStat = stat;
+      best = k;
+    }
+  }
+  // Below this the two sides are the same level give or take noise: no change point.
+  return best > 0 && bestStat >= 6 ? best : fallback;
 }
 
 /** Counter-derived series are zero where they do not exist (no events yet); fill the grid. */
@@ -189,6 +237,7 @@ export function analyzeEvents(points: Point[], opts: { baselineEnd: number; step
     after,
     peak: after,
     onset: first ? first[0] : null,
+    end: first ? [...rest].reverse().find(([, v]) => v > 0)![0] : null,
     direction: 'up',
     score,
     relChange: Math.min((after - before) / Math.max(before, 1), 100),

@@ -1,7 +1,9 @@
 import type { Evidence } from '../../schemas/agent';
+import type { Culprit } from './culprit';
 import type { Discovery } from './discover';
 import { hhmm, iso, withUnit } from './format';
 import type { Finding, Range } from './scan';
+import type { Symptom } from './symptom';
 
 /** The compact text the model reads and the no-model summary is made of. */
 
@@ -16,6 +18,8 @@ export interface DigestInput {
   onset: number | null;
   rollouts: Evidence['changes'];
   notes: string[];
+  symptom?: Symptom;
+  culprit?: Culprit | null;
 }
 
 const TOP = 8;
@@ -29,16 +33,35 @@ export function describeChange(f: Finding, limit?: number): string {
   return `${withUnit(b, f.unit)} -> ${withUnit(a, f.unit)}${ceiling}${ratio}`;
 }
 
+function culpritLine(c: Culprit, limits: Map<Finding, number>): string {
+  if (!c.finding) return `Likely culprit: ${c.service} itself (${c.why}).`;
+  const f = c.finding;
+  const when = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)} min before the symptom` : 'with the symptom';
+  const driver = c.driver ? ` Its load came from ${c.driver.service}: ${c.driver.finding.spec.name} ${describeChange(c.driver.finding)} from ${iso(c.driver.finding.change.onset!)}.` : '';
+  const also = c.also.length ? ` Also at ${c.service}: ${c.also.map((x) => `${x.spec.name} ${describeChange(x, limits.get(x))} from ${iso(x.change.onset!)}`).join('; ')}.` : '';
+  return `Likely culprit: ${c.service} (${c.why}): ${f.spec.name} ${describeChange(f, limits.get(f))} from ${iso(f.change.onset!)}, ${when}.${also}${driver}`;
+}
+
 export function buildDigest(d: DigestInput): string {
   const { range } = d;
   const lines: string[] = [];
   lines.push(
     `Prometheus metrics for service "${d.service}": ${d.discovery.seriesCount} series in ${d.discovery.families.length} families (matched by ${d.discovery.how}).`,
   );
-  const baselineNote = range.baselineEnd > range.start ? `baseline ${hhmm(range.start)}-${hhmm(range.baselineEnd)}Z` : 'baseline = first quarter of the range';
+  const baselineNote =
+    range.baselineEnd - range.start >= 6 * range.step
+      ? `baseline ${hhmm(range.start)}-${hhmm(range.baselineEnd)}Z`
+      : "baseline = what precedes each series' own change";
   lines.push(`Compared ${baselineNote} with ${hhmm(range.baselineEnd)}-${hhmm(range.end)}Z (${iso(range.end).slice(0, 10)}), step ${range.step}s, rates over ${d.rateWindow}; all queries evaluated at the incident's times.`);
+  // Onset and culprit come before the notes: the no-model summary is cut at a few thousand characters.
+  if (d.onset != null) {
+    const by = d.symptom?.findings.slice(0, 2).map((f) => f.spec.name).join(', ');
+    lines.push(`Onset: ${iso(d.onset)}: when the reported symptom (${d.symptom?.kinds.join('/') ?? 'any'}) began${by ? `, in ${by}` : ''}.`);
+  } else {
+    lines.push(`Onset: none. The metrics of "${d.service}" look healthy in this window: no series of the service left its baseline for long enough to call it a change.`);
+  }
+  if (d.culprit) lines.push(culpritLine(d.culprit, d.limits));
   for (const n of d.notes) lines.push(`Note: ${n}`);
-  lines.push(d.onset != null ? `Onset: ${iso(d.onset)} (earliest onset among the strongest changes).` : 'Onset: none found (no series left its baseline).');
   for (const r of d.rollouts) lines.push(`Rollout seen in metrics at ${r.ts}: ${r.description}.`);
   if (d.ranked.length) {
     lines.push('Changed series, most changed first:');

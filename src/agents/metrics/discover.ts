@@ -25,7 +25,18 @@ export interface Family {
   scope: 'service' | 'related';
   /** For related families, who they belong to (e.g. service="elasticsearch"). */
   owner?: string;
+  /**
+   * How a related family was linked to the service, strongest evidence first: the service's own
+   * client-side labels name it (upstream="orders-db"), it is a suffixed variant of the service
+   * (checkout-canary), the incident text names it, it shares a distinctive label value, or it
+   * only lives in the same namespace.
+   */
+  relation?: Relation;
+  /** 1 when the evidence names the owner exactly, less for a suffixed form (orders-db-replica-1 for orders-db). */
+  linkWeight?: number;
 }
+
+export type Relation = 'dependency' | 'variant' | 'named' | 'shared' | 'namespace';
 
 export interface Discovery {
   matchers: string[];
@@ -82,9 +93,16 @@ export async function discover(prom: PromClient, service: string, start: number,
   const valuesOf = new Map<string, string[]>();
   for (const label of names) valuesOf.set(label, await prom.labelValues(label, start, end));
 
+  // Suffixed variants (checkout-service-canary, orders-db-replica-1) are services of their own,
+  // not replicas of this one: related.ts scans them as neighbours, so a bad canary can be named.
+  const exact = picked.length > 0;
+  const variants = exact ? variantsOf(service, valuesOf) : [];
+  const notVariant = variants.slice(0, 5);
   for (const label of names.filter((l) => WORKLOAD.includes(l))) {
-    if ((valuesOf.get(label) ?? []).some((v) => v.toLowerCase() !== service.toLowerCase() && containsToken(v, service))) {
-      await addMatching(tokenMatcher(label, service));
+    // Once the service is known by name, other identity values that contain it are variants.
+    if (exact && IDENTITY.includes(label)) continue;
+    if ((valuesOf.get(label) ?? []).some((v) => v.toLowerCase() !== service.toLowerCase() && containsToken(v, service) && !notVariant.some((x) => containsToken(v, x)))) {
+      await addMatching([tokenMatcher(label, service), ...notVariant.map((x) => tokenMatcher(label, x).replace('=~', '!~'))].join(', '));
     }
   }
 
@@ -127,6 +145,17 @@ export async function discover(prom: PromClient, service: string, start: number,
   };
 }
 
+/** Identity label values that are the service with a suffix or prefix: canaries, replicas, versions. */
+export function variantsOf(service: string, valuesOf: Map<string, string[]>): string[] {
+  const out = new Set<string>();
+  for (const label of IDENTITY) {
+    for (const v of valuesOf.get(label) ?? []) {
+      if (v.toLowerCase() !== service.toLowerCase() && containsToken(v, service)) out.add(v);
+    }
+  }
+  return [...out].sort();
+}
+
 /** One series' identity: its labels in name order. */
 export function seriesKey(s: Labels): string {
   return JSON.stringify(Object.entries(s).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -138,6 +167,8 @@ export function toFamilies(
   metadata: Record<string, MetricMetadata[]>,
   scope: Family['scope'] = 'service',
   owner?: string,
+  relation?: Relation,
+  linkWeight?: number,
 ): Family[] {
   const byName = new Map<string, { matcher: string; series: Labels[] }>();
   for (const p of picked) {
@@ -166,7 +197,11 @@ export function toFamilies(
     }
     const meta = metadata[n]?.[0]?.type;
     if (meta === 'counter' || meta === 'gauge') return { base: n, type: meta };
-    if (/(_total|_count|_sum)$/.test(n)) return { base: n, type: 'counter' };
+    // `_total` is a counter by convention; a lone `_count` or `_sum` without its sibling is
+    // usually a gauge (postgres_exporter's pg_stat_activity_count counts current sessions).
+    if (/_total$/.test(n)) return { base: n, type: 'counter' };
+    const sibling = n.endsWith('_count') ? `${n.slice(0, -'_count'.length)}_sum` : n.endsWith('_sum') ? `${n.slice(0, -'_sum'.length)}_count` : null;
+    if (sibling && byName.has(sibling)) return { base: n, type: 'counter' };
     return { base: n, type: 'gauge' };
   };
   for (const [n, e] of byName) {
@@ -181,6 +216,8 @@ export function toFamilies(
       samples: [],
       scope,
       owner,
+      relation,
+      linkWeight,
     };
     f.samples.push(n);
     if (!n.endsWith('_bucket') && !n.endsWith('_sum')) f.series += e.series.length;

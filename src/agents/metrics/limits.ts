@@ -22,7 +22,23 @@ export function limitCandidates(name: string, families: Family[]): Family[] {
   });
   for (const l of LIMIT) names.add(`${name}_${l}`);
   names.delete(name);
-  return families.filter((f) => f.type === 'gauge' && names.has(f.name));
+  const byConvention = families.filter((f) => f.type === 'gauge' && names.has(f.name));
+  if (byConvention.length) return byConvention;
+  // Exporters that name the two differently (mysql_global_status_threads_connected vs
+  // mysql_global_variables_max_connections): a max/limit gauge about the same resource.
+  const resources = new Set(tokens.map(stem).filter((t) => RESOURCE.has(t)));
+  if (!resources.size) return [];
+  return families.filter((f) => {
+    if (f.type !== 'gauge' || f.name === name) return false;
+    const words = f.name.split('_');
+    return words.some((w) => LIMIT.includes(w)) && words.map(stem).some((w) => resources.has(w));
+  });
+}
+
+/** Resources whose usage has a configured ceiling. */
+const RESOURCE = new Set(['connect', 'thread', 'session', 'client', 'worker', 'slot', 'fd', 'file', 'descriptor', 'pool']);
+function stem(w: string): string {
+  return w.replace(/(ed|s)$/, '').replace(/ion$/, '');
 }
 
 export async function findLimit(prom: PromClient, name: string, families: Family[], at: number): Promise<number | null> {

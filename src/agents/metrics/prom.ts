@@ -38,7 +38,10 @@ export class PromClient {
 
   private async send(url: URL, init: RequestInit): Promise<Response> {
     try {
-      return await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      // The worker hands a configured Authorization header in by env (config `auth_env`), never in the input.
+      const auth = process.env.BULKHEAD_PROMETHEUS_AUTHORIZATION;
+      const headers = { ...(init.headers as Record<string, string> | undefined), ...(auth ? { authorization: auth } : {}) };
+      return await this.fetchImpl(url, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
       // undici hides the useful part (ECONNREFUSED, proxy 403) in `cause`.
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;

@@ -1,4 +1,7 @@
 import { IDENTITY, WORKLOAD, escapeRegex, type Family } from './discover';
+import { unitOf } from './units';
+
+export { unitOf } from './units';
 
 /**
  * Turns metric families into the PromQL a person would look at: counters as rates (plus an
@@ -27,22 +30,16 @@ export interface QuerySpec {
   /** The query for one group, given its label matchers: the PromQL a person can paste. */
   narrowTo?: (matchers: string) => string;
   scope: Family['scope'];
+  /** For related families: whose series these are and how they were linked to the service. */
+  owner?: string;
+  relation?: Family['relation'];
+  linkWeight?: number;
 }
 
 const STATUS_LABEL = /^(code|status|status_code|http_status|http_code|response_code|status_class|http_status_code|grpc_code|grpc_status|outcome|result)$/i;
 const ERROR_VALUE = /^(5\d\d|5xx|error|errors|failure|failed|fail|exception|server_error|internal|unavailable|deadlineexceeded|deadline_exceeded|unknown|dataloss|data_loss)$/i;
 // Timestamps and constants masquerading as gauges: a change in them is never a symptom.
 const SKIP_GAUGE = /(_info|start_time|_timestamp|_time_seconds|_last_.*_seconds|_created|_expiry|_epoch)$|^(process_start_time_seconds)$/;
-
-/** Unit from the base name, following Prometheus naming conventions. */
-export function unitOf(name: string): { unit: string; scale: number } {
-  if (/_seconds(_total)?$|_seconds_(bucket|sum|count)$/.test(name) || /_duration_seconds|_latency_seconds/.test(name)) return { unit: 'ms', scale: 1000 };
-  if (/_(milliseconds|ms)(_total)?$/.test(name)) return { unit: 'ms', scale: 1 };
-  if (/_bytes(_total)?$/.test(name)) return { unit: 'bytes', scale: 1 };
-  if (/_(ratio|fraction)$/.test(name)) return { unit: '%', scale: 100 };
-  if (/_(percent|percentage|pct)$/.test(name)) return { unit: '%', scale: 1 };
-  return { unit: '', scale: 1 };
-}
 
 /** Related families carry their owner so "[rabbitmq] …" is not mistaken for the service's own. */
 function title(f: Family, text: string): string {
@@ -82,7 +79,8 @@ export function errorLabel(f: Family): { label: string; regex: string } | null {
 export function buildQueries(families: Family[], rateWindow: string): QuerySpec[] {
   const specs: QuerySpec[] = [];
   const W = rateWindow;
-  const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) => specs.push({ ...spec, name: title(f, spec.name), scope: f.scope });
+  const push = (f: Family, spec: Omit<QuerySpec, 'scope'>) =>
+    specs.push({ ...spec, name: title(f, spec.name), scope: f.scope, owner: f.owner, relation: f.relation, linkWeight: f.linkWeight });
   // One error ratio per owner: a histogram's _count ratio would repeat the counter's.
   const ratioOwners = new Set<string>();
   const counters = families.filter((f) => f.type === 'counter');
@@ -96,7 +94,7 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
       kind: 'rate',
       promql: `sum(rate(${sel(f, f.name)}[${W}]))`,
       unit: rateUnit,
-      scale: unit === 'ms' ? 1 : scale,
+      scale: unit === 'ms' ? scale / 1000 : scale,
       zeroWhenAbsent: true,
     });
     const err = errorLabel(f);
@@ -160,8 +158,9 @@ export function buildQueries(families: Family[], rateWindow: string): QuerySpec[
       promql: groupBy.length ? `max by (${groupBy.join(', ')}) (${sel(f, f.name)})` : `max(${sel(f, f.name)})`,
       groupBy: groupBy.length ? groupBy : undefined,
       narrowTo: (m) => `max(${sel(f, f.name, m)})`,
-      unit: unit === 'ms' ? 's' : unit,
-      scale: unit === 'ms' ? 1 : scale,
+      // A gauge in seconds (lag, age) reads better in seconds than in thousands of ms.
+      unit: unit === 'ms' && scale === 1000 ? 's' : unit,
+      scale: unit === 'ms' && scale === 1000 ? 1 : scale,
       zeroWhenAbsent: false,
     });
   }

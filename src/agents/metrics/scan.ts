@@ -2,6 +2,7 @@ import { analyze, analyzeEvents, fillZeros, type Change, type Point } from './ch
 import type { Discovery, Family } from './discover';
 import type { PromClient } from './prom';
 import type { QuerySpec } from './queries';
+import { looksLikeShare } from './units';
 
 /** Runs every query over the analysis range and compares baseline with incident. */
 
@@ -23,7 +24,6 @@ export interface Finding {
 }
 
 const FEW_EVENTS = 50;
-const PERCENT_LIKE = /(cpu|utili[sz]ation|usage|saturation|ratio|fraction|load)/i;
 
 async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -83,7 +83,7 @@ export async function scan(
 }
 
 function displayUnit(spec: QuerySpec, points: Point[]): { unit: string; scale: number } {
-  if (spec.kind === 'gauge' && spec.unit === '' && PERCENT_LIKE.test(spec.family) && points.every(([, v]) => v >= 0 && v <= 1)) {
+  if (spec.kind === 'gauge' && spec.unit === '' && looksLikeShare(spec.family, points.map(([, v]) => v))) {
     return { unit: '%', scale: 100 };
   }
   return { unit: spec.unit, scale: spec.scale };

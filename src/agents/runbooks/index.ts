@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentInput, Evidence } from '../../schemas/agent';
 import { redactDeep, redactText } from '../redact';
@@ -10,18 +10,51 @@ const MAX_MATCHES = 5;
 /** Matches scoring under this fraction of the best are noise from shared words. */
 const RELATIVE_CUTOFF = 0.25;
 
+/** A runbook larger than this is not one document a person wrote; it is skipped with a warning. */
+export const MAX_RUNBOOK_BYTES = 1 << 20;
+
+/** Reads one runbook, or says why it was skipped (never throws: one bad document never fails the run). */
+async function readRunbook(dir: string, name: string): Promise<{ text: string } | { skip: string }> {
+  const p = join(dir, name);
+  const s = await stat(p).catch((e: NodeJS.ErrnoException) => e);
+  if (s instanceof Error) return { skip: s.code === 'ENOENT' ? 'a dangling link' : `cannot be read (${s.code ?? s.message})` };
+  if (s.isDirectory()) return { skip: 'a directory' };
+  if (!s.isFile()) return { skip: 'not a regular file' };
+  if (s.size > MAX_RUNBOOK_BYTES) return { skip: `${s.size} bytes, over the ${MAX_RUNBOOK_BYTES}-byte limit` };
+  let buf: Buffer;
+  try {
+    buf = await readFile(p);
+  } catch (e) {
+    return { skip: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  // UTF-16 exports (Windows editors) carry a BOM; decode them rather than skip.
+  if (buf[0] === 0xff && buf[1] === 0xfe) return { text: buf.subarray(2).toString('utf16le') };
+  if (buf[0] === 0xfe && buf[1] === 0xff) return { text: Buffer.from(buf.subarray(2, 2 + ((buf.length - 2) & ~1))).swap16().toString('utf16le') };
+  if (buf.subarray(0, 8192).includes(0)) return { skip: 'binary, not text' };
+  return { text: buf.toString('utf8') };
+}
+
 export async function loadRunbooks(dir: string, warnings: string[] = []): Promise<RunbookDoc[]> {
-  const names = (await readdir(dir, { withFileTypes: true }))
-    .filter((e) => e.isFile() && /\.(md|markdown)$/i.test(e.name))
-    .map((e) => e.name)
-    .sort();
+  const names = (await readdir(dir)).filter((n) => /\.(md|markdown)$/i.test(n) && !n.startsWith('.')).sort();
   const docs: RunbookDoc[] = [];
   for (const n of names) {
-    try {
-      docs.push(parseRunbook(await readFile(join(dir, n), 'utf8'), n));
-    } catch (e) {
-      warnings.push(`${n}: ${(e as Error).message}`);
+    const r = await readRunbook(dir, n);
+    if ('skip' in r) {
+      warnings.push(`runbook ${n} skipped: ${r.skip}`);
+      continue;
     }
+    try {
+      // Redacted before parsing: markdown stripping (cus_x_y emphasis) would otherwise hide an id from the redactor.
+      docs.push(parseRunbook(redactText(r.text), n, warnings));
+    } catch (e) {
+      warnings.push(`runbook ${n} skipped: ${(e as Error).message}`);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const d of docs) {
+    const first = seen.get(d.id.toLowerCase());
+    if (first) warnings.push(`runbooks ${first} and ${d.file} share the id ${d.id}`);
+    else seen.set(d.id.toLowerCase(), d.file);
   }
   return docs;
 }

@@ -1,5 +1,4 @@
-import { parse as parseYaml } from 'yaml';
-import { RunbookFrontMatter } from '../../schemas/scenario';
+import { pick, scalar, splitFrontMatter, stringList } from './front-matter';
 
 export interface RunbookDoc {
   id: string;
@@ -18,8 +17,6 @@ export interface RunbookDoc {
   body: string;
   file: string;
 }
-
-const FRONT = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 function splitSections(body: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -68,11 +65,9 @@ function normalizeDuration(s: string): string {
 }
 
 function timeToResolve(fm: Record<string, unknown>, body: string): string | undefined {
-  for (const k of ['time_to_resolve', 'timeToResolve', 'ttr', 'resolved_in', 'resolution_time', 'duration', 'mttr']) {
-    const v = fm[k];
-    if (typeof v === 'number') return `${v} minutes`;
-    if (typeof v === 'string' && v.trim()) return normalizeDuration(v);
-  }
+  const v = pick(fm, 'time_to_resolve', 'ttr', 'resolved_in', 'resolution_time', 'duration', 'mttr');
+  if (typeof v === 'number') return `${v} minutes`;
+  if (typeof v === 'string' && v.trim()) return normalizeDuration(v);
   const line = labelled(body, /time to resolv\w*|time to resolution|ttr|mttr|resolution time|duration/);
   if (line) return normalizeDuration(line);
   const prose = /\bresolved (?:in|after|within)\s+(\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|hrs?|h|m)\b)/i.exec(body);
@@ -80,37 +75,40 @@ function timeToResolve(fm: Record<string, unknown>, body: string): string | unde
   return undefined;
 }
 
-/**
- * Tolerant: the front matter fixes id/title/date/services/tags; the rest is found wherever the
- * author put it (a "## Root cause" section, a "Root cause:" line, "Resolved in 22 minutes").
- */
-export function parseRunbook(text: string, file: string): RunbookDoc {
-  const m = FRONT.exec(text);
-  let fm: Record<string, unknown> = {};
-  if (m) {
-    try {
-      const y = parseYaml(m[1]!);
-      if (y && typeof y === 'object') fm = y as Record<string, unknown>;
-    } catch {
-      /* a broken header still leaves a searchable body */
-    }
-  }
-  const body = m ? text.slice(m[0].length) : text;
-  const sections = splitSections(body);
-  const parsed = RunbookFrontMatter.safeParse(fm);
-  const base = file.replace(/^.*[\\/]/, '').replace(/\.md$/i, '');
-  const firstHeading = /^#\s+(.+)$/m.exec(body)?.[1]?.trim();
-  const id = parsed.success ? parsed.data.id : typeof fm.id === 'string' ? fm.id : base;
-  const title = parsed.success ? parsed.data.title : typeof fm.title === 'string' ? fm.title : (firstHeading ?? base);
-  const date = parsed.success ? parsed.data.date : typeof fm.date === 'string' ? fm.date : undefined;
-  const services = parsed.success ? parsed.data.services : [];
-  const tags = parsed.success ? parsed.data.tags : [];
+/** A date as written, normalized to ISO when it parses (2026-03-15, 15 March 2026, 2026/03/15). */
+function dateOf(v: unknown): string | undefined {
+  const s = scalar(v);
+  if (!s) return undefined;
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) return s;
+  const t = Date.parse(s.replace(/^(\d{4})\/(\d{2})\/(\d{2})/, '$1-$2-$3'));
+  return Number.isNaN(t) ? s : new Date(t).toISOString().slice(0, 10);
+}
 
-  const rbField = typeof fm.runbook === 'string' ? fm.runbook : undefined;
+/**
+ * Tolerant: the front matter (when there is one, in whatever shape, see front-matter.ts) gives
+ * id/title/date/services/tags, else the file name and first heading do; the rest is found
+ * wherever the author put it (a "## Root cause" section, a "Root cause:" line, "Resolved in 22
+ * minutes"). Never throws on content; `warnings` gets what was ignored.
+ */
+export function parseRunbook(text: string, file: string, warnings: string[] = []): RunbookDoc {
+  const { fields: fm, body, problem } = splitFrontMatter(text);
+  if (problem) warnings.push(`${file}: ${problem}; id and title taken from the file`);
+  const sections = splitSections(body);
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.(md|markdown)$/i, '');
+  const firstHeading = /^#{1,2}\s+(.+?)\s*#*\s*$/m.exec(body)?.[1]?.trim();
+  // Without an id field, an incident key in the file name or heading ("INC-2847: ...") is the id.
+  const keyed = (s?: string) => s?.match(/\b[A-Z][A-Z0-9]*-\d+[A-Z0-9]*\b/)?.[0];
+  const id = scalar(pick(fm, 'id', 'incident_id', 'runbook_id')) ?? keyed(base) ?? keyed(firstHeading) ?? base;
+  const title = scalar(pick(fm, 'title', 'name')) ?? firstHeading ?? base;
+  const date = dateOf(pick(fm, 'date', 'incident_date', 'occurred', 'created', 'started'));
+  const services = stringList(pick(fm, 'services', 'service', 'components', 'systems'));
+  const tags = stringList(pick(fm, 'tags', 'tag', 'labels', 'keywords'));
+
+  const rbField = scalar(pick(fm, 'runbook', 'playbook'));
   const rbLine = labelled(body, /runbook(?: id)?|playbook/);
   const rbId = (rbField ?? rbLine ?? '').match(/\bRB-[A-Z0-9][A-Z0-9-]*\b/i)?.[0] ?? body.match(/\bRB-[A-Z0-9][A-Z0-9-]*\b/)?.[0];
 
-  const kindField = String(fm.type ?? fm.kind ?? '').toLowerCase();
+  const kindField = (scalar(pick(fm, 'type', 'kind', 'category')) ?? '').toLowerCase();
   const isRunbook =
     /runbook|playbook|procedure/.test(kindField) ||
     (!/incident|postmortem/.test(kindField) && (/^RB-/i.test(id) || tags.some((t) => /^(runbook|playbook)$/i.test(t))));
@@ -123,11 +121,11 @@ export function parseRunbook(text: string, file: string): RunbookDoc {
     tags,
     kind: isRunbook ? 'runbook' : 'incident',
     rootCause:
-      (typeof fm.root_cause === 'string' ? fm.root_cause : undefined) ??
+      scalar(pick(fm, 'root_cause', 'cause')) ??
       section(sections, /^(root cause|cause|what happened and why|why)/) ??
       labelled(body, /root cause|cause/),
     fix:
-      (typeof fm.fix === 'string' ? fm.fix : undefined) ??
+      scalar(pick(fm, 'fix', 'resolution', 'remediation')) ??
       section(sections, /^(fix|resolution|remediation|mitigation|how (?:it was|we) (?:fixed|resolved)|resolved by)/) ??
       labelled(body, /fix|resolution|remediation|mitigation|resolved by/),
     runbook: isRunbook ? id : rbId,

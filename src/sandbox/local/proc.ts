@@ -19,16 +19,47 @@ export async function isRunning(pid: number): Promise<boolean> {
   }
 }
 
-/**
- * A pid from meta.json may have been recycled: it is srt for this sandbox only when its argv
- * still names this sandbox's settings file.
- */
-export async function isSrtFor(pid: number, settingsFile: string): Promise<boolean> {
-  const cmd = await cmdline(pid);
-  return cmd !== null && cmd.includes(settingsFile) && (await isRunning(pid));
+/** A process's start time (clock ticks since boot), to tell a pid from a recycled one; null when gone. */
+export async function startTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
 }
 
-/** Every live process whose argv mentions the path (srt, bwrap, socat, the daemon, ...). */
+/** The controlling process is alive when its pid runs and started when the recorded one did. */
+export async function isController(pid: number, start: string | undefined): Promise<boolean> {
+  return (await isRunning(pid)) && (start === undefined || (await startTime(pid)) === start);
+}
+
+/** Every live process running as this host uid (a sandbox's own: nothing else uses it). */
+export async function processesOfUid(uid: number): Promise<number[]> {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return out;
+  }
+  await Promise.all(
+    entries.map(async (e) => {
+      if (!/^\d+$/.test(e)) return;
+      try {
+        const status = await readFile(`/proc/${e}/status`, 'utf8');
+        const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
+        const state = /^State:\s+(\S)/m.exec(status)?.[1];
+        if (m && state !== 'Z' && [m[1], m[2], m[3]].includes(String(uid))) out.push(Number(e));
+      } catch {
+        /* gone */
+      }
+    }),
+  );
+  return out;
+}
+
+/** Every live process whose argv mentions the path (bwrap, the daemon, ...). */
 export async function processesMentioning(needle: string): Promise<number[]> {
   const out: number[] = [];
   let entries: string[];

@@ -8,27 +8,32 @@ export interface SandboxMeta {
   owner: string;
   agent: string;
   createdAt: string;
-  /** srt's pid; also its process group id (spawned detached). */
+  /** The worker process that controls it (holds its proxy); `pid` is the same, for older readers. */
   pid: number;
-  pgid: number;
-  /** The worker process that controls it. */
   controllerPid: number;
+  /** The controller's start time (/proc stat field 22), so a recycled pid is not taken for it. */
+  controllerStart?: string;
+  /** The sandbox's own unprivileged host uid: every process of it runs as this uid. */
+  hostUid?: number;
+  /** Its cgroup directories, when the host has writable cgroups. */
+  cgroups?: string[];
+  /** SandboxSpec.labels (owner, agent, stack): the reaper's proof that the sandbox is its stack's. */
+  labels?: Record<string, string>;
 }
 
 export interface StatePaths {
   dir: string;
   meta: string;
-  settings: string;
-  daemon: string;
   work: string;
-  /** srt's TMPDIR: its proxy sockets land here and go with the directory. */
-  tmp: string;
+  /** Holds the egress proxy's socket only; bound into the sandbox. */
+  proxyDir: string;
+  proxySocket: string;
   denials: string;
 }
 
 /**
  * Ids come from workflow ids and may hold '/' or be long; the directory name must be a single
- * safe component and short enough that srt's unix socket paths under it fit in sun_path.
+ * safe component and short enough that the proxy's unix socket path under it fits in sun_path.
  */
 export function dirName(id: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(id)) return id;
@@ -45,10 +50,9 @@ export function statePathsIn(dir: string): StatePaths {
   return {
     dir,
     meta: path.join(dir, 'meta.json'),
-    settings: path.join(dir, 'settings.json'),
-    daemon: path.join(dir, 'daemon.mjs'),
     work: path.join(dir, 'work'),
-    tmp: path.join(dir, 't'),
+    proxyDir: path.join(dir, 'p'),
+    proxySocket: path.join(dir, 'p', 'proxy.sock'),
     denials: path.join(dir, 'denials.jsonl'),
   };
 }

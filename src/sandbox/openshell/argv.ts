@@ -1,22 +1,20 @@
 /**
- * The `openshell` CLI contract (DESIGN.md section 3), as pure argv builders so tests can check
- * it without a process. Checked against NVIDIA/OpenShell v0.0.111 (crates/openshell-cli).
+ * The `openshell` CLI contract (../shared/contracts/openshell.md), as pure argv builders so tests
+ * can check it without a process. Checked against NVIDIA/OpenShell v0.0.111
+ * (crates/openshell-cli/src/main.rs clap definitions).
  */
-import type { ResolvedEndpoint } from '../../schemas/policy';
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
 
 /**
  * No `-o json`: clap declares `--output` as conflicting with a trailing command, so
- * `-o json --detach -- sleep infinity` exits 2. The name is ours, so create's output is not needed.
+ * `-o json --detach -- sleep infinity` exits 2. The main process is `sleep infinity`: with no
+ * command it is `/bin/bash -l`, and a main process that exits puts the sandbox in Error.
+ * Labels (`--label k=v`, repeatable) keep owner, agent and stack on the gateway.
  */
-export function createArgv(name: string, policyFile: string, from?: string): string[] {
+export function createArgv(name: string, policyFile: string, opts: { from?: string; labels?: Record<string, string> } = {}): string[] {
   return [
     'sandbox', 'create', '--name', name, '--policy', policyFile,
-    ...(from ? ['--from', from] : []),
+    ...(opts.from ? ['--from', opts.from] : []),
+    ...Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     '--detach', '--', 'sleep', 'infinity',
   ];
 }
@@ -24,20 +22,24 @@ export function createArgv(name: string, policyFile: string, from?: string): str
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The environment travels as an `env K=V` prefix, as the contract has no exec `--env`.
- * Values are therefore on argv: readable on the worker host (/proc/<pid>/cmdline of the
- * `openshell` process) for the command's duration, and in the sandbox's process table until
- * `env` execs the command. Only the sandbox's own user and the worker host's users can see them.
+ * `--env KEY=VALUE` (repeatable, since v0.0.59): keys `^[A-Za-z_][A-Za-z0-9_]*$`, `OPENSHELL_*`
+ * reserved, no NUL or newline in values (crates/openshell-cli/src/main.rs, `sandbox exec --env`;
+ * crates/openshell-server/src/grpc/validation.rs). Values are on the CLI's argv on the worker
+ * host, never in the sandbox's process table.
  */
 export function execArgv(name: string, command: string[], opts: { timeoutSeconds?: number; env?: Record<string, string> } = {}): string[] {
   if (command.length === 0) throw new Error('exec needs a command');
   const env = Object.entries(opts.env ?? {});
-  for (const [k] of env) if (!ENV_KEY.test(k)) throw new Error(`invalid environment variable name: ${k}`);
+  for (const [k, v] of env) {
+    if (!ENV_KEY.test(k)) throw new Error(`invalid environment variable name: ${k}`);
+    if (k.startsWith('OPENSHELL_')) throw new Error(`environment variable ${k}: the OPENSHELL_ prefix is reserved`);
+    if (/[\0\n\r]/.test(v)) throw new Error(`environment variable ${k}: value contains NUL or a newline`);
+  }
   return [
     'sandbox', 'exec', '-n', name,
     ...(opts.timeoutSeconds ? ['--timeout', String(opts.timeoutSeconds)] : []),
+    ...env.flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     '--',
-    ...(env.length ? ['env', ...env.map(([k, v]) => `${k}=${v}`)] : []),
     ...command,
   ];
 }
@@ -51,55 +53,25 @@ export function deleteArgv(name: string): string[] {
   return ['sandbox', 'delete', name];
 }
 
-export function listArgv(): string[] {
-  return ['sandbox', 'list', '--names'];
+/** One page of `-o json` rows: the list stops at `--limit` (default 100), so the driver pages. */
+export function listArgv(opts: { limit: number; offset: number; selector?: string }): string[] {
+  return [
+    'sandbox', 'list', '-o', 'json', '--limit', String(opts.limit), '--offset', String(opts.offset),
+    ...(opts.selector ? ['--selector', opts.selector] : []),
+  ];
 }
 
-/** Denials are OCSF shorthand lines the sandbox pushes to the gateway's log buffer. */
+/** Denials are OCSF shorthand lines the sandbox pushes to the gateway's log buffer (last 2000 kept). */
 export function logsArgv(name: string, lines = 2000): string[] {
   return ['logs', name, '-n', String(lines), '--source', 'sandbox'];
 }
 
 /**
- * host:port:access:protocol:enforcement. A tcp endpoint is plain `host:port`: OpenShell refuses
- * access/enforcement with tcp, and plain L4 also accepts literal IPs. The spec is colon-separated,
- * so an IPv6 literal cannot be expressed.
+ * The whole network policy in one revision: `policy set` replaces network_policies wholesale
+ * (crates/openshell-cli/src/run.rs sandbox_policy_set), so there is no window with both the old
+ * and the new endpoints, and no merge that keeps an existing rule's access
+ * (crates/openshell-policy/src/merge.rs).
  */
-export function endpointSpec(e: ResolvedEndpoint): string {
-  if (e.host.includes(':')) throw new Error(`openshell cannot express an IPv6 host in --add-endpoint: ${e.host}`);
-  if (e.protocol === 'tcp') return `${e.host}:${e.port}`;
-  return `${e.host}:${e.port}:${e.access}:${e.protocol}:${e.enforcement}`;
-}
-
-/**
- * One call per distinct binary set: every `--binary` applies to every `--add-endpoint` of the same
- * call, and one call is one atomic policy revision.
- */
-export function addEndpointsArgv(name: string, endpoints: ResolvedEndpoint[]): string[] {
-  const binaries = [...new Set(endpoints.flatMap((e) => e.binaries))];
-  return [
-    'policy', 'update', name,
-    ...endpoints.flatMap((e) => ['--add-endpoint', endpointSpec(e)]),
-    ...binaries.flatMap((b) => ['--binary', b]),
-    '--wait',
-  ];
-}
-
-export function removeEndpointsArgv(name: string, endpoints: HostPort[]): string[] {
-  return ['policy', 'update', name, ...endpoints.flatMap((e) => ['--remove-endpoint', `${e.host}:${e.port}`]), '--wait'];
-}
-
-/** An endpoint's binary set, order and repeats ignored. */
-export function binariesKey(e: ResolvedEndpoint): string {
-  return [...new Set(e.binaries)].sort().join('\0');
-}
-
-/** Groups endpoints by their binary set, order kept, for addEndpointsArgv. */
-export function groupByBinaries(endpoints: ResolvedEndpoint[]): ResolvedEndpoint[][] {
-  const groups = new Map<string, ResolvedEndpoint[]>();
-  for (const e of endpoints) {
-    const key = binariesKey(e);
-    groups.set(key, [...(groups.get(key) ?? []), e]);
-  }
-  return [...groups.values()];
+export function policySetArgv(name: string, policyFile: string, timeoutSeconds = 60): string[] {
+  return ['policy', 'set', name, '--policy', policyFile, '--wait', '--timeout', String(timeoutSeconds)];
 }

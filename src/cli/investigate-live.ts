@@ -1,0 +1,194 @@
+import type { Client } from '@temporalio/client';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+import { InputError } from '../errors';
+import { alertInvestigation, parsePayload, PayloadError } from '../intake/alertmanager';
+import { scenarioDetails, startOrJoin, uiSummary, type LiveStart } from '../intake/start';
+import { loadConfigFile } from '../live/config-file';
+import { compactTime, liveInput, slug, type LiveRequest } from '../live/input';
+import { renderMarkdown } from '../report/markdown';
+import { durationMs, type ConfigFile } from '../schemas/config-file';
+import { mdText } from '../workflows/details';
+import type { Report } from '../schemas/report';
+import type { SandboxDriver } from '../sandbox/driver';
+import { startEmbeddedStack } from '../stack/embedded';
+import { REPO_ROOT } from '../stack/tools';
+import type { investigateIncident } from '../workflows';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
+import { connectClient } from './client';
+import { onInterrupt, signalExitCode } from './interrupt';
+import { follow, uiLink, writeReport } from './investigate';
+import { validateOut } from './validate-out';
+
+export interface LiveOptions {
+  /** What users report (free text), unless --alert. */
+  report?: string;
+  service?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  severity?: string;
+  config?: string;
+  alert?: string;
+  out?: string;
+  detach?: boolean;
+  quiet?: boolean;
+  now?: Date;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function time(field: string, value: string): number {
+  if (!RFC3339.test(value) || Number.isNaN(Date.parse(value))) throw new InputError(field, `${value} is not an RFC 3339 time (e.g. 2026-12-01T14:00:00Z)`);
+  return Date.parse(value);
+}
+
+/** The incident a person describes on the command line: window [now-since, now] or [from, to]. */
+export function cliRequest(o: LiveOptions, cfg: ConfigFile, now: Date): { request: LiveRequest; details: string } {
+  const report = o.report?.trim();
+  if (!report) throw new InputError('REPORT', 'required: what users report, e.g. "checkout payments failing" (or --alert FILE, or --scenario DIR)');
+  if (!o.service?.trim()) throw new InputError('--service', 'required: the service users see failing');
+  if (o.since && (o.from || o.to)) throw new InputError('--since', 'give --since or --from/--to, not both');
+  if (!!o.from !== !!o.to) throw new InputError(o.from ? '--to' : '--from', '--from and --to go together');
+  let start: number;
+  let end: number;
+  if (o.from && o.to) {
+    start = time('--from', o.from);
+    end = time('--to', o.to);
+    if (start >= end) throw new InputError('--from', 'must be before --to');
+    if (start > now.getTime()) throw new InputError('--from', 'is in the future');
+  } else {
+    const since = o.since ?? cfg.intake.lookback;
+    const ms = durationMs(since);
+    if (!ms) throw new InputError('--since', `${since} is not a duration such as 30m, 2h or 1d`);
+    end = now.getTime();
+    start = end - ms;
+  }
+  const service = o.service.trim();
+  const severity = o.severity?.trim() || 'unknown';
+  const window = { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  const request: LiveRequest = {
+    id: `${slug(service)}-${compactTime(now.toISOString())}`,
+    title: report.split('\n')[0]!.slice(0, 100),
+    service,
+    severity,
+    report,
+    window,
+    now: now.toISOString(),
+  };
+  const details = `${scenarioDetails({ report, service, severity, window })}\n\nStarted from the command line.`;
+  return { request, details };
+}
+
+/** The same investigation from a saved Alertmanager webhook payload. */
+export async function alertRequest(file: string, cfg: ConfigFile, now: Date): Promise<{ request: LiveRequest; details: string; groupKey: string } | null> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new InputError('--alert', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not valid JSON'}`);
+  }
+  try {
+    const inv = alertInvestigation(parsePayload(raw), cfg, now);
+    return inv && { request: inv.request, details: `**Reported**: ${mdText(inv.request.report)}\n\n${inv.details}`, groupKey: inv.groupKey };
+  } catch (e) {
+    if (e instanceof PayloadError) throw new InputError(`--alert: ${e.field}`, e.message.slice(e.field.length + 2));
+    throw e;
+  }
+}
+
+/**
+ * `bulkhead investigate "WHAT USERS REPORT" --service S ...` and `--alert FILE`: a live incident
+ * against the sources of the config file, on TEMPORAL_ADDRESS or an embedded stack.
+ */
+export async function investigateLive(config: Config, o: LiveOptions): Promise<{ report: Report | null; exitCode: number; id: string | null }> {
+  const write = o.quiet ? () => undefined : (l: string) => console.log(l);
+  const now = o.now ?? new Date();
+  if (o.alert && (o.report || o.service || o.since || o.from || o.to || o.severity)) {
+    throw new InputError('--alert', 'the payload says what, which service and when: give no report text, --service, --since, --from, --to or --severity with it');
+  }
+  const { config: cfg, file } = await loadConfigFile(o.config);
+  let start: LiveStart;
+  if (o.alert) {
+    const a = await alertRequest(o.alert, cfg, now);
+    if (!a) {
+      write('the payload is a resolved notification: nothing to investigate');
+      return { report: null, exitCode: 0, id: null };
+    }
+    start = { incidentId: a.request.id, input: liveInput(cfg, a.request), summary: uiSummary(a.request.title, a.request.service, a.request.severity), details: a.details };
+  } else {
+    const c = cliRequest(o, cfg, now);
+    start = { incidentId: c.request.id, input: liveInput(cfg, c.request), summary: uiSummary(c.request.title, c.request.service, c.request.severity), details: c.details };
+  }
+  if (o.detach && !config.TEMPORAL_ADDRESS) {
+    throw new InputError('--detach', 'needs a stack that outlives this command: run `bulkhead dev` and set TEMPORAL_ADDRESS');
+  }
+  write(`config: ${file ?? '(none: no ./bulkhead.yaml)'}`);
+  for (const u of start.input.unconfigured ?? []) write(`not configured: ${u.agent} (${u.reason})`);
+  // Checked before anything starts (src/cli/validate-out.ts).
+  const outDir = await validateOut(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
+
+  const stack = config.TEMPORAL_ADDRESS ? null : await startEmbeddedStack({ config, omFiles: [], log: write });
+  const { client, close } = await connectClient(config.TEMPORAL_ADDRESS ?? stack!.address, config.TEMPORAL_NAMESPACE);
+  const link = uiLink(stack ? stack.uiUrl : (process.env.BULKHEAD_UI_URL ?? null), config.TEMPORAL_NAMESPACE, `incident-${start.incidentId}`);
+  if (link) start.input.link = link;
+  try {
+    return await run(client, config, start, cfg, { write, outDir, detach: !!o.detach, link, driver: stack?.driver ?? null });
+  } finally {
+    await close();
+    if (stack) {
+      write('stopping the embedded stack');
+      await stack.stop();
+    }
+  }
+}
+
+async function run(
+  client: Client,
+  config: Config,
+  start: LiveStart,
+  cfg: ConfigFile,
+  o: { write: (l: string) => void; outDir: string; detach: boolean; link: string | null; driver: SandboxDriver | null },
+) {
+  const { write } = o;
+  const r = await startOrJoin(client, config.BULKHEAD_TASK_QUEUE, start, durationMs(cfg.intake.dedupe_for)!);
+  write(`investigation ${r.id} ${r.status}`);
+  if (o.link) write(`Temporal UI: ${o.link}`);
+  if (o.detach) {
+    write(`detached: follow it with \`bulkhead watch ${r.id}\`, fetch it with \`bulkhead report ${r.id}\``);
+    return { report: null, exitCode: 0, id: r.id };
+  }
+  const handle = client.workflow.getHandle<typeof investigateIncident>(r.id);
+  // Signals as in the scenario form (src/cli/interrupt.ts, cancel-run.ts): the first cancels and
+  // waits for every delete, checked against the driver; a second deletes leftovers and quits.
+  const interrupt = onInterrupt({
+    first: () => write('\ninterrupted: cancelling the investigation and waiting for its sandboxes to be deleted (signal again to quit now)'),
+    second: () => {
+      write('second signal: deleting what is left and quitting now');
+      const leftovers = o.driver ? deleteLeftovers(o.driver, r.id).catch(() => undefined) : Promise.resolve();
+      void leftovers.then(() => process.exit(signalExitCode(interrupt.signal)));
+    },
+  });
+  try {
+    const followed = follow(handle, write);
+    followed.catch(() => undefined);
+    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
+      if (interrupt.count) return null;
+      throw e;
+    });
+    if (!report) {
+      const outcome = await cancelInvestigation({ client, handle, driver: o.driver, stopNow: interrupt.second });
+      write(cancelMessage(outcome, !!o.driver));
+      return { report: null, exitCode: signalExitCode(interrupt.signal), id: r.id };
+    }
+    const files = await writeReport(o.outDir, report);
+    write('');
+    write(renderMarkdown(report));
+    write(`report: ${files.json}`);
+    write(`        ${files.md}`);
+    return { report, exitCode: report.status === 'failed' ? 1 : 0, id: r.id };
+  } finally {
+    interrupt.dispose();
+  }
+}
