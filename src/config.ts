@@ -13,6 +13,10 @@ export const ConfigSchema = z.object({
   BULKHEAD_TASK_QUEUE: z.string().min(1).default('bulkhead'),
   BULKHEAD_SANDBOX: z.enum(['local', 'openshell']).default('local'),
   BULKHEAD_SANDBOX_ROOT: z.string().min(1).optional(),
+  /** Local sandbox limits (src/sandbox/local/limits.ts), unless the agent's policy sets its own. */
+  BULKHEAD_SANDBOX_MEMORY_MB: z.string().regex(/^[1-9]\d*$/, 'a positive whole number of MB').optional(),
+  BULKHEAD_SANDBOX_PROCESSES: z.string().regex(/^[1-9]\d*$/, 'a positive whole number').optional(),
+  BULKHEAD_SANDBOX_CPU_SECONDS: z.string().regex(/^[1-9]\d*$/, 'a positive whole number of seconds').optional(),
   PROMETHEUS_URL: z.string().url().optional(),
   LOKI_URL: z.string().url().optional(),
   BULKHEAD_MODEL_URL: z.string().url().optional(),

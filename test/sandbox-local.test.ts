@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxError } from '../src/sandbox/driver';
+import { loadConfig } from '../src/config';
 import { LocalDriver } from '../src/sandbox/local';
+import { DEFAULT_LIMITS, limitsFromEnv } from '../src/sandbox/local/limits';
 import type { ResolvedPolicy } from '../src/schemas/policy';
 import { hostPids } from './support/host';
 import { until } from './support/until';
@@ -376,6 +378,13 @@ describe('local sandbox identity and limits', () => {
       await d.close();
       rmSync(policyDir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a malformed limit setting, naming it, before anything starts', () => {
+    expect(() => loadConfig({ BULKHEAD_SANDBOX_MEMORY_MB: 'lots' })).toThrow(/BULKHEAD_SANDBOX_MEMORY_MB/);
+    expect(() => loadConfig({ BULKHEAD_SANDBOX_PROCESSES: '0' })).toThrow(/BULKHEAD_SANDBOX_PROCESSES/);
+    expect(() => limitsFromEnv({ BULKHEAD_SANDBOX_CPU_SECONDS: '-5' })).toThrow(/BULKHEAD_SANDBOX_CPU_SECONDS/);
+    expect(limitsFromEnv({ BULKHEAD_SANDBOX_MEMORY_MB: '512' })).toEqual({ ...DEFAULT_LIMITS, memoryMb: 512 });
   });
 
   it('a command that spins past its CPU time is killed with a clear reason', async () => {
