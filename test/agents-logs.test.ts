@@ -83,7 +83,7 @@ describe('change events', () => {
     [deployLine, 'deploy', 'checkout-service-v2.14.3'],
     ['Deployed inventory-api@3.2.0 to prod', 'deploy', 'inventory-api@3.2.0'],
     ['Rolling update started: image ghcr.io/acme/search:v7.1.0', 'deploy', 'search:v7.1.0'],
-    ['ConfigMap payments-config updated: db.pool.maxSize 50 -> 10', 'config', 'payments-config'],
+    ['ConfigMap payments-config updated: db.pool.maxSize 50 -> 10', 'config', 'configmap/payments-config'],
     ['Feature flag "new-payment-flow" enabled for 100% of users', 'feature_flag', 'new-payment-flow'],
     ['flag checkout.retry_v2 changed from false to true', 'feature_flag', 'checkout.retry_v2'],
     ['Scaled down replica set orders-7d9f8 to 2', 'scale', 'orders-7d9f8'],
@@ -221,7 +221,7 @@ describe('gatherLogs on synthetic incidents', () => {
     inp.incident.service = 'ledger';
     const g = await gatherLogs(inp, noop);
     expect(minutesBetween(g.evidence.onset!, at(41))).toBeLessThanOrEqual(2);
-    expect(g.evidence.suspectedChange).toBe('ledger-db');
+    expect(g.evidence.suspectedChange).toBe('configmap/ledger-db');
     expect(g.evidence.topErrors[0]!.signature).toContain('db.py:88');
   });
 

@@ -16,6 +16,21 @@ const ThroughputRow = z.object({
   wallMs: z.number(),
   checks: z.object({ completed: z.number().int(), sandboxesLeft: z.number().int() }),
 });
+const LogBenchRow = z.object({
+  format: z.enum(['jsonl', 'text']),
+  lines: z.number().int(),
+  megabytes: z.number(),
+  agentMs: z.number(),
+  linesPerSecond: z.number(),
+  agentCpuMs: z.number(),
+  linesPerCpuSecond: z.number(),
+  peakRssMb: z.number(),
+  countMs: z.number(),
+  countPeakRssMb: z.number(),
+  ratioToCount: z.number(),
+  checks: z.object({ onset: z.string().nullable(), suspectedChange: z.string().nullable(), topError: z.string().nullable() }),
+});
+
 export const Target = z.object({ metric: z.string(), value: z.number(), unit: z.string(), target: z.string(), met: z.boolean() });
 export type Target = z.infer<typeof Target>;
 
@@ -64,6 +79,8 @@ export const BenchResults = z.object({
     parallelCeiling: z.number(),
   }),
   throughput: z.object({ cold: z.array(ThroughputRow), pool: z.array(ThroughputRow) }),
+  /** The log agent's evidence pass at 100k / 1M (/ 10M) lines (src/bench/logs.ts). */
+  logs: z.array(LogBenchRow).optional(),
   targets: z.array(Target),
 });
 export type BenchResults = z.infer<typeof BenchResults>;

@@ -20,6 +20,7 @@ import { judgeTargets } from './targets';
 import { benchTasks } from './tasks';
 import { checkReport, startBenchWorker } from './temporal-side';
 import { measureThroughput } from './throughput';
+import { benchLogs, logTargets } from './logs';
 
 export interface BenchOptions {
   /** Few iterations, concurrency 1 and 2: a smoke run for CI, not figures to quote. */
@@ -30,6 +31,8 @@ export interface BenchOptions {
   maxSandboxes?: number;
   scenarioDir?: string;
   log?: (line: string) => void;
+  /** Line counts for the log section (default 100k and 1M; --quick: 100k). */
+  logSizes?: number[];
 }
 
 const LIFECYCLE_AGENT: AgentName = 'log_agent';
@@ -148,6 +151,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
       if (left.length) throw new Error(`sandboxes left behind in ${d.root}: ${left.map((s) => s.id).join(', ')}`);
     }
 
+    // --- the log agent over large logs (fresh processes, nothing shared with the above) ---
+    const logs = await benchLogs({ sizes: opts.logSizes ?? (quick ? [100_000] : [100_000, 1_000_000]), log });
+
     const measured = {
       version: 1 as const,
       generatedAt: new Date().toISOString(),
@@ -173,8 +179,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResults> {
         parallelCeiling: round(percentile(ceilings, 50), 2),
       },
       throughput,
+      logs,
     };
-    return { ...measured, targets: judgeTargets(measured) };
+    return { ...measured, targets: [...judgeTargets(measured), ...logTargets(logs)] };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

@@ -55,6 +55,19 @@ export function renderTable(r: BenchResults): string {
     rows.push([`  ${p.concurrency} concurrent, warm pool`, `${p.perMinute.toFixed(1)} inv/min, p50 ${ms(p.p50Ms)} (${x(p.perMinute / c.perMinute)})`, '', '']);
   });
 
+  if (r.logs?.length) {
+    section('Log agent evidence pass, fresh process per run (agent/count: vs a plain line count of the same bytes, same run)');
+    for (const l of r.logs) {
+      rows.push([
+        `  ${l.format} ${l.lines.toLocaleString('en-US')} lines (${l.megabytes} MB)`,
+        `${l.linesPerSecond.toLocaleString('en-US')} lines/s (${l.linesPerCpuSecond.toLocaleString('en-US')}/CPU-s), peak RSS ${l.peakRssMb} MB, ${x(l.ratioToCount)} a line count`,
+        '',
+        '',
+      ]);
+    }
+    for (const g of r.targets.filter((t) => t.metric.startsWith('log agent'))) rows.push([`  ${g.metric}`, `${g.value} ${g.unit}`, g.target, g.met ? 'yes' : 'NO']);
+  }
+
   // Section titles span the line; only the other rows set the column widths.
   const isSection = (row: Row) => !row[0].startsWith(' ');
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met?'], ...rows.filter((r) => !isSection(r))].map((row) => row[i]!.length)));

@@ -68,8 +68,12 @@ export const ErrorSignature = z.object({
 export const ChangeEvent = z.object({
   ts: z.string(),
   kind: z.string(), // deploy | rollout | config | feature_flag | ...
-  id: z.string().nullable(), // e.g. checkout-service-v2.14.3
+  id: z.string().nullable(), // e.g. checkout-service-v2.14.3, configmap/coredns rev 812, helm/checkout rev 7
   description: z.string(),
+  /** The revision or value the object moved to (v2.14.3, 812, on, 25%), when the event says. */
+  revision: z.string().optional(),
+  /** Where the change applies, as the event or its stream names it. */
+  scope: z.object({ service: z.string().optional(), namespace: z.string().optional() }).optional(),
 });
 export const Anomaly = z.object({
   name: z.string(), // human name, e.g. "p99 latency"

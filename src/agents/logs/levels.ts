@@ -27,8 +27,8 @@ export function parseJsonLine(line: string): Record<string, unknown> | null {
 }
 
 const TEXT_LEVEL = /(?:^|[\s[|(<"])(FATAL|CRITICAL|CRIT|PANIC|EMERG|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)(?=$|[\s\]|):>"-])/;
-const KV_LEVEL = /\b(?:level|lvl|severity|loglevel)\s*[=:]\s*"?([A-Za-z]+)/i;
-const EXCEPTION = /\b(?:[A-Z][\w$]*(?:Exception|Error)|Traceback \(most recent call last\)|panic:|Unhandled(?: promise)? rejection|segmentation fault)/;
+const KV_LEVEL = /\b(?:level|lvl|severity|loglevel)\s{0,3}[=:]\s{0,3}"?([A-Za-z]{1,12})/i;
+const EXCEPTION = /\b(?:[A-Z][\w$]{0,120}(?:Exception|Error)|Traceback \(most recent call last\)|panic:|Unhandled(?: promise)? rejection|segmentation fault)/;
 
 /**
  * Level, most trusted source first: stream labels, JSON fields, an explicit level word or
@@ -43,7 +43,8 @@ export function detectLevel(rec: LogRecord, json: Record<string, unknown> | null
     const fromJson = typeof j === 'string' ? normalizeLevel(j) : null;
     if (fromJson) return fromJson;
   }
-  const kv = KV_LEVEL.exec(rec.line);
+  // Bounded: the level sits in the head of a line, and this keeps crafted lines linear.
+  const kv = KV_LEVEL.exec(rec.line.length > 2000 ? rec.line.slice(0, 2000) : rec.line);
   const fromKv = kv ? normalizeLevel(kv[1]) : null;
   if (fromKv) return fromKv;
   // Only the head of the line: a level word deep inside a message is usually quoted data.
@@ -51,6 +52,6 @@ export function detectLevel(rec: LogRecord, json: Record<string, unknown> | null
   const m = TEXT_LEVEL.exec(head);
   const fromText = m ? normalizeLevel(m[1]) : null;
   if (fromText) return fromText;
-  if (EXCEPTION.test(rec.line)) return 'error';
+  if (EXCEPTION.test(rec.line.length > 4000 ? rec.line.slice(0, 4000) : rec.line)) return 'error';
   return 'info';
 }

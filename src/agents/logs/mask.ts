@@ -86,7 +86,7 @@ export function maskMessage(msg: string): string {
 const LEADING_TS = /^\s*\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?\s*/;
 const LEADING_LEVEL = /^\[?\s*(?:FATAL|CRITICAL|CRIT|PANIC|SEVERE|ERROR|ERR|WARN|WARNING|INFO|NOTICE|DEBUG|TRACE)\b\s*\]?:?\s*/i;
 const LEVEL_KV = /\b(?:level|lvl|severity)\s*=\s*"?\w+"?\s*/gi;
-const FRAME = /\bat [\w$.<>]+\(([\w$-]+\.\w+:\d+)\)|File "[^"]*?([\w-]+\.py)", line (\d+)/;
+const FRAME = /\bat [\w$.<>]{1,300}\(([\w$-]{1,120}\.\w{1,8}:\d{1,7})\)|File "[^"\n]{0,300}?([\w-]{1,120}\.py)", line (\d{1,7})/;
 
 /**
  * The message part of a line: JSON fields if structured, else the text without its timestamp and
@@ -122,7 +122,7 @@ const LOGFMT_KEYS = ['msg', 'message', 'error', 'err'].map((key) => [`${key}=`, 
  * logfmt lines (level=error msg="..." user=... took=...): the message is msg plus any err
  * field, as for JSON lines; the other fields are per-request context, not the failure's shape.
  */
-function logfmtMessage(line: string): string | null {
+export function logfmtMessage(line: string): string | null {
   const parts: string[] = [];
   for (const [spelled, re] of LOGFMT_KEYS) {
     // Every field is spelled key=, so a line without it cannot match.

@@ -37,3 +37,43 @@ export function burstOnset(counts: number[], opts: OnsetOptions = {}): number | 
   }
   return null;
 }
+
+export interface NewSignatureOnset {
+  /** The first line of the signature that starts it: the onset to the millisecond. */
+  ms: number;
+  signature: string;
+  count: number;
+  /** Minutes of logs before it (its baseline); under `cleanBaselineMinutes` the baseline is not clean. */
+  baselineMinutes: number;
+}
+
+interface SigLike {
+  signature: string;
+  count: number;
+  firstSeen: number;
+  level: string;
+}
+
+/**
+ * Onset for sparse or short data, where no burst rule can fire: the first line of a WARN+
+ * signature (or an INFO evidence signature) that never occurred before in the logs read (an
+ * hour before the window, when there is one), recurs at least `minCount` times, and first
+ * appears inside the window after at least a minute of logs. A background warning that was
+ * already there before does not qualify, so a healthy window yields none.
+ */
+export function newSignatureOnset(
+  sigs: SigLike[],
+  dataStartMs: number,
+  window: { startMs: number; endMs: number },
+  minCount = 3,
+): NewSignatureOnset | null {
+  const candidates = sigs.filter(
+    (s) => s.count >= minCount && s.firstSeen >= window.startMs && s.firstSeen <= window.endMs && s.firstSeen - dataStartMs >= 60_000,
+  );
+  if (!candidates.length) return null;
+  const sev = (l: string) => (l === 'fatal' || l === 'error' ? 2 : l === 'warn' ? 1 : 0);
+  // Earliest first: the onset is where the first new thing appears; severity breaks ties within a minute.
+  candidates.sort((a, b) => Math.floor(a.firstSeen / 60_000) - Math.floor(b.firstSeen / 60_000) || sev(b.level) - sev(a.level) || a.firstSeen - b.firstSeen);
+  const c = candidates[0]!;
+  return { ms: c.firstSeen, signature: c.signature, count: c.count, baselineMinutes: Math.floor((c.firstSeen - dataStartMs) / 60_000) };
+}

@@ -1,16 +1,24 @@
 import type { AgentInput } from '../../schemas/agent';
 import { candidateSelectors, changeQuery, lokiHasData, lokiQueryRange, selectorLabel, type FetchLike } from './loki';
-import { readLogDir, type ReadStats } from './read';
+import { readLogDir, readLogDirBatches, type ReadOptions, type ReadStats } from './read';
 import type { LogRecord, TimeRange } from './record';
+import { isValidTimeZone } from './timezone';
 
 /** Where the log agent's lines come from; re-iterable so the model's tools can scan again. */
 export interface LogSource {
   describe: string;
-  records(range: TimeRange): AsyncIterable<LogRecord>;
+  /** `quick`: quiet INFO/DEBUG lines may come as counted-only records (see ReadOptions.quick). */
+  records(range: TimeRange, quick?: boolean): AsyncIterable<LogRecord>;
+  /** The same records in batches (one await per batch): the evidence pass uses it when offered. */
+  batches?(range: TimeRange, quick?: boolean): AsyncIterable<LogRecord[]>;
 }
 
-export function fileSource(dir: string, stats?: ReadStats): LogSource {
-  return { describe: `files ${dir}/*.jsonl`, records: (range) => readLogDir(dir, range, stats) };
+export function fileSource(dir: string, stats?: ReadStats, opts: ReadOptions = {}): LogSource {
+  return {
+    describe: `files ${dir}`,
+    records: (range, quick) => readLogDir(dir, range, quick ? stats : undefined, { ...opts, quick }),
+    batches: (range, quick) => readLogDirBatches(dir, range, quick ? stats : undefined, { ...opts, quick }),
+  };
 }
 
 /**
@@ -61,7 +69,14 @@ export async function sourcesFor(
 ): Promise<{ sources: LogSource[]; warnings: string[] }> {
   const sources: LogSource[] = [];
   const warnings: string[] = [];
-  if (input.sources.logsDir) sources.push(fileSource(input.sources.logsDir, stats));
+  const opts: ReadOptions = { timeZone: input.sources.logTimezone ?? 'UTC' };
+  if (input.sources.logTimezone && !isValidTimeZone(input.sources.logTimezone)) {
+    warnings.push(`sources.logTimezone "${input.sources.logTimezone}" is not an IANA zone; zone-less times read as UTC`);
+    opts.timeZone = 'UTC';
+  }
+  // Only the first pass counts lines: the model's search tools scan again without stats.
+  const dirs = [...(input.sources.logsDir ? [input.sources.logsDir] : []), ...(input.sources.logDirs ?? [])];
+  for (const dir of [...new Set(dirs)]) sources.push(fileSource(dir, stats, opts));
   if (input.sources.lokiUrl) {
     try {
       sources.push(await lokiSource(input.sources.lokiUrl, input.incident.service, range, fetch, log));
@@ -69,6 +84,6 @@ export async function sourcesFor(
       warnings.push(`Loki unavailable: ${(e as Error).message}`);
     }
   }
-  if (!input.sources.logsDir && !input.sources.lokiUrl) warnings.push('no log source configured (sources.logsDir or sources.lokiUrl)');
+  if (dirs.length === 0 && !input.sources.lokiUrl) warnings.push('no log source configured (sources.logsDir, sources.logDirs or sources.lokiUrl)');
   return { sources, warnings };
 }
