@@ -193,6 +193,7 @@ describe('bulkhead investigate, live', () => {
     [['investigate', 'x', '--service', 's', '--config', '/nonexistent/bulkhead.yaml'], '--config'],
     [['investigate', '--alert', '/nonexistent/payload.json', '--config', 'CONFIG'], '--alert'],
     [['investigate', 'x', '--scenario', 'scenarios/checkout-outage', '--service', 's'], '--service'],
+    [['investigate', 'x', '--service', 's', '--config', 'CONFIG', '--out', '/proc/x'], '--out'],
   ])('bad input %j exits 2 naming %s, starting nothing', async (args, field) => {
     const r = await cli(args.map((a) => (a === 'CONFIG' ? config : a)));
     expect(r.code, r.out).toBe(2);

@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../stack/tools';
 import type { investigateIncident } from '../workflows';
 import { connectClient } from './client';
 import { follow, uiLink, writeReport } from './investigate';
+import { validateOut } from './validate-out';
 
 export interface LiveOptions {
   /** What users report (free text), unless --alert. */
@@ -122,7 +123,8 @@ export async function investigateLive(config: Config, o: LiveOptions): Promise<{
   }
   write(`config: ${file ?? '(none: no ./bulkhead.yaml)'}`);
   for (const u of start.input.unconfigured ?? []) write(`not configured: ${u.agent} (${u.reason})`);
-  const outDir = path.resolve(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
+  // Checked before anything starts: an unusable --out must not cost an investigation.
+  const outDir = await validateOut(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
 
   const stack = config.TEMPORAL_ADDRESS ? null : await startEmbeddedStack({ config, omFiles: [], log: write });
   const { client, close } = await connectClient(config.TEMPORAL_ADDRESS ?? stack!.address, config.TEMPORAL_NAMESPACE);
