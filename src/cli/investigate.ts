@@ -160,7 +160,7 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
 }
 
 /** What the user is told after a cancel: only what was checked. */
-function cancelMessage(o: CancelOutcome, local: boolean): string {
+export function cancelMessage(o: CancelOutcome, local: boolean): string {
   if (!local) {
     return o.closed
       ? 'investigation cancelled; its specialists finished their cleanup (sandbox deletes run on the worker)'
