@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../src/report/markdown';
+import { mdText } from '../src/report/text';
 import { type Denial, Report } from '../src/schemas/report';
 import { omFilesOf } from '../src/stack/prometheus';
 import { REPO_ROOT } from '../src/stack/tools';
@@ -74,6 +75,6 @@ describe("a log agent's refused connections, end to end", () => {
     expect(md).toContain('- example.com:443: host is not on the allow list');
     expect(report.sandboxDriver).toEqual({ kind: 'local', limitations: stack.local.limitations });
     expect(report.sandboxDriver.limitations.some((l) => /per-binary/.test(l))).toBe(true);
-    for (const l of stack.local.limitations) expect(md).toContain(l);
+    for (const l of stack.local.limitations) expect(md).toContain(mdText(l));
   });
 });

@@ -11,6 +11,10 @@ const PARALLEL =
 // files under the usual places. The key itself is not in the command (it would be in the script).
 const KEY_PROBE = 'echo "key:${ANTHROPIC_ENVIRONMENT_KEY:-unset}"; grep -l "sk-ant-oat01" /proc/[0-9]*/environ $HOME/* /tmp/* 2>/dev/null | head -3; ls ../run; echo END';
 
+/** CONNECT through the sandbox's proxy (its only way out) to each target; prints "target status". */
+const reach = (targets: string[]) =>
+  `node -e 'const http=require("http");const p=new URL(process.env.HTTPS_PROXY||process.env.HTTP_PROXY);const h=p.username?{"proxy-authorization":"Basic "+Buffer.from(decodeURIComponent(p.username)+":"+decodeURIComponent(p.password)).toString("base64")}:{};for(const t of process.argv.slice(1)){const r=http.request({host:p.hostname,port:p.port,method:"CONNECT",path:t,headers:h,timeout:5000});r.on("connect",(res,s)=>{console.log(t,res.statusCode);s.destroy()});r.on("error",()=>console.log(t,"error"));r.on("timeout",()=>{console.log(t,"timeout");r.destroy()});r.end()}' ${targets.join(' ')}`;
+
 describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
   let api: Standin;
   let rig: AgentsRig;
@@ -27,7 +31,9 @@ describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
   });
 
   it('serves a session: three specialists in one command, then one more; results on the right tool_use ids; everything cleaned up', async () => {
-    const { workId, sessionId } = api.addSession([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"']);
+    const apiHost = new URL(api.url).host;
+    const REACH = reach([apiHost, rig.env.TEMPORAL_ADDRESS!, '1.1.1.1:443']);
+    const { workId, sessionId } = api.addSession([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"', REACH]);
     const wfId = `work-${workId}`;
     await until(async () => api.work(workId).state === 'stopped', 240_000, `work stopped (worker output: ${worker.output()})`);
     const out = await rig.client.workflow.getHandle(wfId).result();
@@ -35,11 +41,17 @@ describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
     expect(out.dispatches.map((d: { agent: string }) => d.agent).sort()).toEqual(['log_agent', 'log_agent', 'metrics_agent', 'runbook_agent']);
 
     const calls = api.calls(sessionId);
-    expect(calls.map((c) => c.command)).toEqual([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"']);
+    expect(calls.map((c) => c.command)).toEqual([PARALLEL, 'bulkhead dispatch log_agent "NullPointerException counts"', KEY_PROBE, 'dispatch payments_agent "anything"', REACH]);
     // Every result was posted on its own tool_use id (the stand-in refuses any other), in time.
     expect(calls.every((c) => c.answeredAt !== null)).toBe(true);
     expect(api.late()).toEqual([]);
-    const [par, last, probe, bad] = calls;
+    const [par, last, probe, bad, reached] = calls;
+    // Reach: the API host, yes; Temporal and anything else, no (the dispatch endpoint is proven above).
+    const verdicts = Object.fromEntries(reached!.text!.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    expect(verdicts[apiHost]).toBe('200');
+    expect(verdicts[rig.env.TEMPORAL_ADDRESS!]).not.toBe('200');
+    expect(verdicts['1.1.1.1:443']).not.toBe('200');
+    expect(Object.keys(verdicts)).toHaveLength(3);
     for (const [agent, task] of [
       ['metrics_agent', 'p99 latency of checkout-service'],
       ['log_agent', 'top errors since 14:28'],

@@ -62,6 +62,21 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
     expect(text).not.toContain(api.work(shim.workId).sessionsToken);
   });
 
+  it('a dormant session woken by a new message is a new work item: a workflow of its own, keyed by work id', async () => {
+    const { sessionId } = api.addSession(['echo one']);
+    const first = await runLikePoller(api, shimEnv);
+    expect((await first.exit).code, first.output()).toBe(0);
+    const secondId = api.wakeSession(sessionId, ['echo two']);
+    const second = await runLikePoller(api, shimEnv);
+    expect(second.workId).toBe(secondId);
+    expect((await second.exit).code, second.output()).toBe(0);
+    expect(api.calls(sessionId).map((c) => c.text)).toEqual(['one\n', 'two\n']);
+    for (const w of [first.workId, second.workId]) {
+      expect(await stack.client.workflow.getHandle(`work-${w}`).result()).toMatchObject({ sessionId, end: 'runner_done', stopped: true });
+    }
+    expect(await stack.local.list()).toEqual([]);
+  });
+
   it('on the poller SIGTERM cancels the session mid-dispatch within the 30 s grace and deletes every sandbox', async () => {
     api.addSession(['dispatch log_agent "HANG until cancelled"']);
     const shim = await runLikePoller(api, shimEnv);

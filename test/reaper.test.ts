@@ -1,7 +1,9 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../src/sandbox/labels';
 import { LocalDriver } from '../src/sandbox/local';
@@ -137,5 +139,20 @@ describe('one sandbox root, several stacks', () => {
     expect((await raw.list()).map((s) => s.id).sort()).toEqual(['alice-dev', liveOfA].sort());
     // A's sandbox is not just on disk but live: it still runs commands.
     expect((await a.exec(liveOfA, ['/bin/echo', 'alive'])).stdout).toBe('alive\n');
+
+    // The operator sees every sandbox with its stack, and may reap AS a named stack (say, a
+    // crashed embedded run's): only that stack's orphans go, through the same rule.
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/bulkhead.mjs'), 'sandbox', ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_SANDBOX_ROOT: root, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS },
+        timeout: 60_000,
+      });
+    const list = (await cli(['list'])).stdout;
+    expect(list).toMatch(new RegExp(`^${liveOfA}\\tlog_agent\\t\\S+\\tstack-a\\t`, 'm'));
+    expect(list).toMatch(/^alice-dev\t.*\tnot bulkhead's\t/m);
+    const reaped = (await cli(['reap', '--grace-seconds', '0', '--stack', 'stack-a'])).stdout;
+    expect(reaped).toContain(`deleted ${liveOfA}`);
+    expect(reaped).toContain('1 deleted');
+    expect((await raw.list()).map((s) => s.id)).toEqual(['alice-dev']);
   });
 });

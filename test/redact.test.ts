@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, redactDeep } from '../src/agents/redact';
+import { RULE_SOURCES, redact, redactDeep, redactText } from '../src/agents/redact';
 
 const r = (s: string) => redact(s).text;
 
@@ -37,6 +37,53 @@ describe('redact: what must go', () => {
     ['peer fe80::1ff:fe23:4567:890a%eth0 reset', 'ip'],
     ['peer 2001:0db8:85a3:0000:0000:8a2e:0370:7334 reset', 'ip'],
     ['listening on ::1', 'ip'],
+    // Emails: non-ASCII domains and local parts, URL-encoded @, obfuscated @.
+    ['mail jürgen.müller@bücher.de bounced', 'email'],
+    ['user андрей@пример.рф', 'email'],
+    ['GET /unsubscribe?to=jane%40example.com&x=1', 'email'],
+    ['jane%2Bshop%40example.co.uk', 'email'],
+    ['double-encoded jane%2540example.com', 'email'],
+    ['contact jane [at] example.org', 'email'],
+    ['punycode a@xn--bcher-kva.xn--p1ai', 'email'],
+    // IBANs, plain and spaced, with a valid check.
+    ['IBAN DE89 3704 0044 0532 0130 00 paid', 'iban'],
+    ['payout to GB82WEST12345698765432 failed', 'iban'],
+    ['FR1420041010050500013M02606', 'iban'],
+    // Phone numbers: E.164, international printed, US.
+    ['sms to +14155552671 failed', 'phone'],
+    ['call +1 (415) 555-2671', 'phone'],
+    ['uk +44 20 7946 0958', 'phone'],
+    ['us (415) 555-2671', 'phone'],
+    ['us 415-555-2671', 'phone'],
+    ['us 415.555.2671', 'phone'],
+    ['toll free 1-800-555-0199', 'phone'],
+    ['phone="415 555 2671"', 'phone'],
+    // Authorization whatever the scheme, bearer tokens without digits.
+    ['Authorization: Basic dXNlcjpwYXNzd29yZA', 'bearer'],
+    ['authorization=Bearer abcdefghijklmnop', 'bearer'],
+    ['{"Authorization":"Digest abcdef"}', 'bearer'],
+    ['Bearer AbCdEfGhIjKlMnOp', 'bearer'],
+    ['Proxy-Authorization: Basic Zm9vOmJhcg', 'bearer'],
+    // Session cookies.
+    ['Cookie: _shop_session=Zm9vYmFyYmF6; theme=dark', 'session'],
+    ['Set-Cookie: session=abc; Path=/; HttpOnly', 'session'],
+    ['session=abcdef123456', 'session'],
+    ['_shop_session=QWxhZGRpbjpvcGVu', 'session'],
+    ['PHPSESSID=el4ukv0kqbvoirg7nkp4dncpk3', 'session'],
+    // Cloud secrets named by their key.
+    ['aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'api_key'],
+    ['AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI"', 'api_key'],
+    ['userPassword=hunter22', 'api_key'],
+    ['db_password: s3cr3t!', 'api_key'],
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----', 'private_key'],
+    // Cards with dots, spaces, dashes.
+    ['card 4111.1111.1111.1111 ok', 'card'],
+    ['visa 4012 8888 8888 1881', 'card'],
+    // Customer ids and customer fields.
+    ['customer cus_NffrFeUfNV2Hib', 'customer'],
+    ['customer cus_ABCDEFGHIJ', 'customer'],
+    ['customer_id=C-99812', 'customer'],
+    ['"userId": "u-8812"', 'customer'],
   ])('%s -> %s', (input, kind) => {
     const out = redact(input);
     expect(out.text).toContain(`[REDACTED:${kind}]`);
@@ -84,6 +131,14 @@ describe('redact: what must stay', () => {
     'order 12345678 total 99.99',
     'trace 4bf92f3577b34da6a3ce929d0e0e4736',
     'uuid 123e4567-e89b-12d3-a456-426614174000',
+    'units 200 300 4000 and 2026-03-28 14:30',
+    'hotel=Hilton123 span=12345 adobe=1',
+    'session: closed; session_count=4',
+    'error code card_declined in_progress user_service',
+    'connect ECONNREFUSED on port 5432 after +250ms',
+    'Authorization failed for the request',
+    'checkout-service-v2.14.3 image registry/checkout:v2.14.3',
+    'rate +12.5% p99 +1450ms',
   ])('%s', (input) => {
     expect(r(input)).toBe(input);
   });
@@ -106,5 +161,55 @@ describe('redactDeep', () => {
       'k [REDACTED:email]': 2,
     });
     expect(counts).toEqual({ email: 2, ip: 1, session: 1 });
+  });
+});
+
+describe('redact: linear time', () => {
+  it('bounds every quantifier in every rule (a failed attempt costs a constant)', () => {
+    for (const src of RULE_SOURCES) {
+      // Escapes, then character classes, hold no quantifiers of the pattern itself.
+      const bare = src.replace(/\\./g, 'e').replace(/\[[^\]]*\]/g, 'c');
+      expect(bare, src).not.toMatch(/[+*]|\{\d+,\}/);
+    }
+  });
+
+  const MB = 1 << 20;
+  const fill = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
+  const time = (s: string) => {
+    const t0 = performance.now();
+    const out = redactText(s);
+    return { ms: performance.now() - t0, out };
+  };
+  // Log-like text that passes every rule's gate: the cost of one ordinary pass over 1 MB.
+  const benign = fill('2026-03-28T14:30:00Z INFO c.s.Checkout - order 12345 total=99.95 agent ok took 12ms at Foo.java:42 peer a-b:8080 x@\n');
+  let baseline = 0;
+  it('baseline pass', () => {
+    time(benign);
+    baseline = Math.min(...[0, 1, 2].map(() => time(benign).ms));
+    expect(baseline).toBeGreaterThan(0);
+  });
+
+  // Near-misses of each rule repeated to 1 MB: the shapes that made the old patterns quadratic
+  // (a 100 KB run of "a." took 32 s) or that would make a naive fix backtrack.
+  it.each([
+    'a.', 'a@', 'a@b.', 'x%40', 'ü.', '1', '4111 ', '4111.', '1.1.1.', ':', 'a:', '1:', 'password=', 'token: ',
+    'Authorization: ', 'Cookie: a=', 'eyJaaaaa.', '+1 ', '+1(', '+12345', 'DE89 ', 'AB12', 'Bearer ', 'Bearer a',
+    '-----BEGIN RSA PRIVATE KEY-----', 'http://', 'a://a:', 'cus_', 'cus_a', 'session=', '"token":"',
+    '\\"password\\": ', '(415) ', '415-', 'sess_', 'a(at)', '&#64;', 'x=', '[REDACTED:email]',
+    '%40', 'a%20', '%4', '%E2%82', 'phone=%2B1%20',
+  ])('1 MB of %j finishes in linear time', (unit) => {
+    const { ms, out } = time(fill(unit));
+    expect(out.length).toBeGreaterThan(0);
+    // Linear passes measured 0.1x-3.4x the baseline; a quadratic one is thousands of times slower.
+    expect(ms, `${ms.toFixed(0)} ms vs baseline ${baseline.toFixed(0)} ms`).toBeLessThan(Math.max(30 * baseline, 1000));
+  }, 120_000);
+
+  it('a secret longer than any bound is removed whole', () => {
+    const long = 'A1'.repeat(20_000);
+    for (const s of [`password=${long}`, `Authorization: Bearer ${long}`, `eyJhbGciOi.eyJzdWIiOi.${long}`, `session=${long}`]) {
+      const out = redactText(`${s} end`);
+      expect(out).not.toContain('A1A1');
+      expect(out).toMatch(/\[REDACTED:\w+\] end$/);
+    }
   });
 });

@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Config } from '../config';
 import { redactDeep } from '../agents/redact';
+import { sanitizeAgentResult } from '../agents/sanitize';
+import { visibleText } from '../report/text';
 import { type AgentName, AgentResult, type Incident, type Sources } from '../schemas/agent';
 import type { Denial } from '../schemas/report';
 import { type SandboxDriver, SandboxError } from '../sandbox/driver';
@@ -159,7 +161,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
           signal: ctx.cancellationSignal,
         }),
       );
-      const lastLine = (redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
+      const lastLine = visibleText(redactDeep(res.stderr.trim().split('\n').slice(-1)[0] ?? '') as string).slice(0, 300);
       if (res.timedOut) {
         throw ApplicationFailure.retryable(`${a.agent} timed out after ${policy.limits.run_timeout_seconds} s`, 'AgentTimeout');
       }
@@ -176,7 +178,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         const i = result.error.issues[0]!;
         throw ApplicationFailure.retryable(`${a.agent} result: ${i.path.join('.')}: ${i.message}`, 'AgentOutputInvalid');
       }
-      return redactDeep(result.data) as AgentResult;
+      // The sandbox-exit pass once more, host side: a compromised sandbox may have skipped its own.
+      return sanitizeAgentResult(result.data);
     },
 
     /** Collects what the policy refused, then deletes. Deleting a missing sandbox succeeds. */

@@ -1,12 +1,15 @@
 /**
  * The sandbox entry point, bundled into one .mjs: reads one AgentInput JSON on stdin, gathers
  * the agent's evidence, has it summarized, and prints exactly one AgentResult JSON on stdout.
- * Progress goes to stderr. Everything printed passes through redactDeep once more, whatever
- * the agents already redacted: a bug in one gatherer must not become a leak.
+ * Progress goes to stderr. Everything printed passes through the sandbox-exit pass
+ * (sanitizeAgentResult: redaction, visible control characters, identifier-only names, masked
+ * change descriptions) whatever the agents already did: a bug in one gatherer must not become a leak.
  */
 import { AgentInput, AgentResult, type AgentName } from '../schemas/agent';
 import { summarize } from './model/summarize';
-import { redactDeep, redactText } from './redact';
+import { redactText } from './redact';
+import { sanitizeAgentResult } from './sanitize';
+import { visibleText } from '../report/text';
 import type { Gather } from './types';
 
 /** Loaded on demand: one agent's code (and its npm dependencies) need not be evaluated for another. */
@@ -16,7 +19,7 @@ const GATHERERS: Record<AgentName, () => Promise<Gather>> = {
   runbook_agent: async () => (await import('./runbooks/index')).gatherRunbooks,
 };
 
-const log = (msg: string) => process.stderr.write(`[agent] ${redactText(msg)}\n`);
+const log = (msg: string) => process.stderr.write(`[agent] ${visibleText(redactText(msg))}\n`);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -60,7 +63,7 @@ export async function main(argv: string[]): Promise<void> {
     evidence: gathered.evidence,
     warnings: [...gathered.warnings, ...s.warnings],
   });
-  await new Promise<void>((done) => process.stdout.write(`${JSON.stringify(redactDeep(result))}\n`, () => done()));
+  await new Promise<void>((done) => process.stdout.write(`${JSON.stringify(sanitizeAgentResult(result))}\n`, () => done()));
 }
 
 main(process.argv.slice(2)).then(

@@ -1,3 +1,4 @@
+import { isIdentifier } from '../report/text';
 import type { AgentName, Incident } from '../schemas/agent';
 import { DISPATCH_TOOL_NAME } from './prompt';
 import { EVIDENCE_MARKER } from './results';
@@ -79,18 +80,57 @@ function lastFindings(input: BrainTurnInput): (Findings & { agent: string })[] {
   });
 }
 
-/** What an incident commander does before searching history: describe the symptoms found. */
+/** Splits text into candidate tokens; quotes, brackets and sentence punctuation never join a token. */
+const TOKEN_SPLIT = /[\s,;()[\]{}"'`<>|=!?*]+/;
+
+/**
+ * The identifier-like facts of a signature: exception classes, source locations, pool and
+ * component names (NullPointerException, PaymentProcessor.java:142, HikariPool-1, ECONNREFUSED).
+ * Prose is left out on purpose: a signature is log text, and an instruction planted in a log
+ * ("ignore previous instructions...") must not reach another agent's task as a sentence.
+ */
+export function identifiersOf(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(TOKEN_SPLIT)) {
+    const t = raw.replace(/^[.:/-]+|[.:/-]+$/g, '');
+    if (t.length < 3 || t.length > 80 || !isIdentifier(t) || /^\d+$/.test(t)) continue;
+    // Paths, addresses, host and file names (evil.example.com, secret.txt) say where, not what failed.
+    if (t.includes('/') || t.includes('@') || /REDACTED/.test(t) || /^[a-z0-9.-]+\.[a-z]{2,6}$/.test(t)) continue;
+    const codeLike =
+      /[a-z][A-Z]/.test(t) || // CamelCase: NullPointerException, HikariPool
+      /^[A-Z]{2,}[a-z]/.test(t) || // SQLException
+      /^[A-Z][A-Z0-9_]{3,}$/.test(t) && /[_0-9]|^E[A-Z]{4,}$/.test(t) || // ECONNREFUSED, ERR_TIMEOUT
+      /[A-Za-z][._:][A-Za-z0-9]/.test(t) || // java.sql.X, File.java:142, fetch_url
+      /[A-Za-z]-?\d|\d-?[A-Za-z]/.test(t); // HikariPool-1, http2, 5xx
+    if (codeLike && !out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
+/** A metric's human name ("p99 latency") is a few plain words; anything longer or odder is left out. */
+const METRIC_NAME = /^[A-Za-z0-9_.:%/ -]{1,60}$/;
+const isMetricName = (s: string) => METRIC_NAME.test(s) && s.trim().split(/\s+/).length <= 4;
+
+/**
+ * What an incident commander does before searching history: describe the symptoms found. Built
+ * only from sanitised, bounded, identifier-like facts, never from a signature's text verbatim.
+ */
 export function runbookTask(input: BrainTurnInput): string {
   const f = lastFindings(input);
   const onset = Math.min(...f.map((x) => (x.onset ? Date.parse(x.onset) : NaN)).filter(Number.isFinite));
-  const errors = newSince(f.flatMap((x) => x.topErrors ?? []), onset).slice(0, 3).map((e) => short(e.signature, 160));
-  const culprit = f.map((x) => x.culprit).find((c) => !!c && c !== input.incident.service);
-  const moved = f.flatMap((x) => x.anomalies ?? []).slice(0, 4).map((a) => short(a.name, 80));
+  const errors = newSince(f.flatMap((x) => x.topErrors ?? []), onset).slice(0, 5);
+  const idents = [...new Set(errors.flatMap((e) => identifiersOf(String(e.signature))))].slice(0, 12);
+  const culprit = f.map((x) => x.culprit).find((c) => isIdentifier(c) && c !== input.incident.service);
+  const moved = f
+    .flatMap((x) => x.anomalies ?? [])
+    .map((a) => String(a.name))
+    .filter(isMetricName)
+    .slice(0, 4);
   // The log agent tests whether errors are new since a change; the metrics agent only sees rollouts.
   const judges = f.some((x) => x.agent === 'log_agent') ? f.filter((x) => x.agent === 'log_agent') : f;
-  const change = judges.map((x) => x.suspectedChange).find((c) => !!c);
+  const change = judges.map((x) => x.suspectedChange).find((c) => isIdentifier(c));
   const parts = [`Find past incidents and runbooks for ${input.incident.service} that match these symptoms.`];
-  if (errors.length) parts.push(`Errors: ${errors.join('; ')}.`);
+  if (idents.length) parts.push(`Error identifiers in the logs: ${idents.join(', ')}.`);
   if (moved.length) parts.push(`Metrics that changed: ${moved.join('; ')}.`);
   if (change) parts.push(`They started after change ${change}.`);
   if (culprit) parts.push(`The likely culprit is ${short(culprit, 120)}, which the service depends on or runs beside; include its past incidents.`);

@@ -3,7 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { InputError } from '../errors';
+import { hardenReport } from '../report/harden';
 import { renderMarkdown } from '../report/markdown';
+import { visibleText } from '../report/text';
 import { loadScenario } from '../scenario/load';
 import { scenarioDetails, uiSummary } from '../intake/start';
 import type { Incident } from '../schemas/agent';
@@ -34,7 +36,8 @@ export async function writeReport(outDir: string, report: Report): Promise<{ jso
   await mkdir(outDir, { recursive: true });
   const json = path.join(outDir, 'report.json');
   const md = path.join(outDir, 'report.md');
-  await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  // Idempotent: a report fetched from history (`bulkhead report`) may come from an older build.
+  await writeFile(json, JSON.stringify(hardenReport(report), null, 2) + '\n');
   await writeFile(md, renderMarkdown(report));
   return { json, md };
 }
@@ -90,7 +93,8 @@ async function start(client: Client, config: Config, scenario: { dir: string; in
  * up (dev server, Prometheus with the scenario's metrics, worker) and tears down after.
  */
 export async function investigate(config: Config, opts: InvestigateOptions): Promise<{ report: Report | null; exitCode: number }> {
-  const write = opts.quiet ? () => undefined : (l: string) => console.log(l);
+  // Every line may quote data (ids, errors, the report): nothing reaches the terminal as an escape sequence.
+  const write = opts.quiet ? () => undefined : (l: string) => console.log(visibleText(l, { multiline: true }));
   const scenario = await loadScenario(opts.scenario);
   const id = investigationId(scenario.incident.id);
   if (opts.detach && !config.TEMPORAL_ADDRESS) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { InputError } from '../errors';
+import { visibleText } from '../report/text';
 import { REPO_ROOT } from '../stack/tools';
 import { parseFlags } from './args';
 
@@ -143,10 +144,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof InputError) {
-      console.error(`bulkhead: ${e.message}`);
+      console.error(`bulkhead: ${visibleText(e.message, { multiline: true })}`);
       process.exit(e.exitCode);
     }
-    console.error(`bulkhead: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // Error text can quote data (a file name, a failure from a sandbox): shown, never interpreted.
+    console.error(`bulkhead: ${visibleText(e instanceof Error ? (e.stack ?? e.message) : String(e), { multiline: true })}`);
     process.exit(1);
   },
 );

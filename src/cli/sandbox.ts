@@ -5,7 +5,7 @@ import { loadScenario } from '../scenario/load';
 import { AgentName, type Sources } from '../schemas/agent';
 import { createDriver } from '../sandbox';
 import { loadPolicy, resolvePolicy } from '../sandbox/policy';
-import { stackIdentity } from '../sandbox/labels';
+import { isLabelValue, LABEL, stackIdentity } from '../sandbox/labels';
 import { reapOrphans } from '../sandbox/reap';
 import { forStack } from '../sandbox/stack';
 import { kindBase, sandboxName } from '../workflows/ids';
@@ -22,19 +22,23 @@ export async function sandboxCommand(config: Config, argv: string[]): Promise<nu
   const driver = forStack(await createDriver(config), stack);
   switch (sub) {
     case 'list': {
-      const all = await driver.list();
+      // Every sandbox the driver sees, with the stack it belongs to: the reaper acts on this stack's only.
+      const all = await driver.inner.list();
       if (!all.length) console.log('no sandboxes');
       for (const s of all) {
-        console.log(`${s.id}\t${s.agent ?? '-'}\t${s.owner ?? '-'}\t${s.createdAt ?? '-'}\t${s.alive ? 'alive' : 'orphaned process'}`);
+        const of = s.labels[LABEL.stack] ? (s.labels[LABEL.stack] === stack ? `${s.labels[LABEL.stack]} (this stack)` : s.labels[LABEL.stack]) : 'not bulkhead\'s';
+        console.log(`${s.id}\t${s.agent ?? '-'}\t${s.owner ?? '-'}\t${of}\t${s.createdAt ?? '-'}\t${s.alive ? 'alive' : 'orphaned process'}`);
       }
       return 0;
     }
     case 'reap': {
-      const graceMs = reapGraceMs(rest);
+      const { graceMs, stack: asStack } = reapFlags(rest);
+      // `--stack ID` acts as that stack (e.g. a crashed embedded run's, as `sandbox list` names it).
+      const reaper = asStack ? forStack(driver.inner, asStack) : driver;
       const conn = config.TEMPORAL_ADDRESS ? await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE) : null;
       if (!conn) console.log('no TEMPORAL_ADDRESS: deleting only sandboxes whose process is gone');
       try {
-        const r = await reapOrphans(driver, conn?.client ?? null, graceMs, stack);
+        const r = await reapOrphans(reaper, conn?.client ?? null, graceMs, asStack ?? stack);
         for (const id of r.deleted) console.log(`deleted ${id}`);
         console.log(`${r.deleted.length} deleted, ${r.kept.length} kept`);
         return 0;
@@ -52,14 +56,17 @@ export async function sandboxCommand(config: Config, argv: string[]): Promise<nu
 /**
  * `--grace-seconds S`: sandboxes younger than this are kept even if no running workflow claims
  * them (visibility may lag); 0 right after a `temporal workflow terminate`. Default 120.
+ * `--stack ID`: reap as that stack instead of this one.
  */
-function reapGraceMs(argv: string[]): number | undefined {
-  const { values } = parseFlags({ args: argv, options: { 'grace-seconds': { type: 'string' } }, strict: true });
+function reapFlags(argv: string[]): { graceMs?: number; stack?: string } {
+  const { values } = parseFlags({ args: argv, options: { 'grace-seconds': { type: 'string' }, stack: { type: 'string' } }, strict: true });
   const raw = values['grace-seconds'];
-  if (raw === undefined) return undefined;
+  const stack = values.stack;
+  if (stack !== undefined && !isLabelValue(stack)) throw new InputError('--stack', 'a stack identity as `sandbox list` shows it');
+  if (raw === undefined) return { stack };
   const s = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(s)) throw new InputError('--grace-seconds', 'a whole number of seconds');
-  return s * 1000;
+  return { graceMs: s * 1000, stack };
 }
 
 async function run(config: Config, driver: Awaited<ReturnType<typeof createDriver>>, argv: string[]): Promise<number> {

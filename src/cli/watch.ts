@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import { renderMarkdown } from '../report/markdown';
+import { visibleText } from '../report/text';
 import type { Report } from '../schemas/report';
 import type { investigateIncident } from '../workflows';
 import { connectClient, requireAddress } from './client';
@@ -21,7 +22,7 @@ async function handleFor(config: Config, id: string, command: string) {
 export async function watch(config: Config, id: string): Promise<number> {
   const { handle, close } = await handleFor(config, id, 'watch');
   try {
-    const report = await follow(handle, (l) => console.log(l));
+    const report = await follow(handle, (l) => console.log(visibleText(l, { multiline: true })));
     console.log(`\n${id}: ${report.status}`);
     return 0;
   } finally {

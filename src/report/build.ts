@@ -3,6 +3,7 @@ import { Evidence, type Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
 import type { SpecialistOutput } from '../workflows/types';
 import { concludeFromEvidence } from './conclude';
+import { hardenReport } from './harden';
 
 export interface ReportInput {
   workflowId: string;
@@ -109,7 +110,8 @@ export function buildReport(r: ReportInput): Report {
       return !seen.has(k) && !!seen.add(k);
     });
 
-  return {
+  // Every string from data made safe to show, names checked (harden.ts): the report is what people read.
+  return hardenReport({
     incidentId: r.incident.id,
     title: r.incident.title,
     service: r.incident.service,
@@ -144,5 +146,5 @@ export function buildReport(r: ReportInput): Report {
     workflowId: r.workflowId,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
-  };
+  });
 }

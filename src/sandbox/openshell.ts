@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
 import { isValidSandboxName, tag12 } from '../workflows/ids';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
-import { LABEL, LABEL as L, MANAGED_BY } from './labels';
+import { LABEL, MANAGED_BY } from './labels';
 import { createArgv, deleteArgv, execArgv, listArgv, logsArgv, policySetArgv, uploadArgv } from './openshell/argv';
 import { parseDenials } from './openshell/denials';
 import { isRefusedBySandboxProxy } from './openshell/loopback';
 import { renderOpenShellPolicy, type LandlockCompatibility } from './openshell/policy-yaml';
+import { type ListRow, nameSelector, onPath, parseCreated, parseRows, sameOwner } from './openshell/list';
 import { classify, cliFailure, tail } from './openshell/report';
 
 export { parseDenials };
@@ -33,14 +34,6 @@ interface Run {
   stdout: string;
   stderr: string;
   killed: boolean;
-}
-
-/** The gateway's `sandbox list -o json` row (crates/openshell-cli/src/run.rs sandbox_to_json). */
-interface ListRow {
-  name: string;
-  labels?: Record<string, string>;
-  created_at?: string;
-  phase?: string;
 }
 
 const GRACE_MS = 30_000;
@@ -69,38 +62,6 @@ const MIN_PATCH_WITH_EXEC_ENV = 59;
  */
 export function sandboxName(id: string): string {
   return isValidSandboxName(id) ? id : `bh-h-${tag12(id)}`;
-}
-
-/** `YYYY-MM-DD HH:MM:SS` UTC (crates/openshell-cli/src/commands/common.rs format_epoch_ms), or `-`. */
-function parseCreated(s: string | undefined): string | null {
-  if (!s || s === '-') return null;
-  const d = new Date(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(s) ? `${s.replace(' ', 'T')}Z` : s);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
-}
-
-/** The JSON array in `-o json` output, whatever else (a warning line) shares stdout. */
-function parseRows(stdout: string): ListRow[] | null {
-  const start = stdout.search(/^\[/m);
-  if (start < 0) return null;
-  const end = stdout.lastIndexOf(']');
-  try {
-    const v = JSON.parse(stdout.slice(start, end + 1)) as unknown;
-    return Array.isArray(v) ? (v as ListRow[]) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function onPath(cmd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
-    try {
-      await access(path.join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
 }
 
 export class OpenShellDriver implements SandboxDriver {
@@ -274,8 +235,8 @@ export class OpenShellDriver implements SandboxDriver {
   async list(): Promise<SandboxInfo[]> {
     return (await this.rows(`${LABEL.managedBy}=${MANAGED_BY}`)).map((row) => ({
       id: row.name,
-      owner: row.labels?.[L.owner] ?? null,
-      agent: row.labels?.[L.agent] ?? null,
+      owner: row.labels?.[LABEL.owner] ?? null,
+      agent: row.labels?.[LABEL.agent] ?? null,
       createdAt: parseCreated(row.created_at),
       alive: !DEAD.has(row.phase ?? 'Unknown'),
       labels: row.labels ?? {},
@@ -364,17 +325,6 @@ export class OpenShellDriver implements SandboxDriver {
       child.stdin.end(io.stdin ?? '');
     });
   }
-}
-
-/** The create's own labels say whose it is; a record without them is not ours to adopt. */
-function sameOwner(found: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
-  if (!wanted || !Object.keys(wanted).length) return true;
-  return !!found && found[L.managedBy] === wanted[L.managedBy] && found[L.stack] === wanted[L.stack] && found[L.owner] === wanted[L.owner];
-}
-
-function nameSelector(labels: Record<string, string> | undefined): string | undefined {
-  if (!labels?.[L.managedBy] || !labels[L.stack]) return undefined;
-  return `${L.managedBy}=${labels[L.managedBy]},${L.stack}=${labels[L.stack]}`;
 }
 
 /** Exit 2 with clap's usage: our argv and the installed CLI disagree; retrying cannot help. */

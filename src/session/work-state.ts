@@ -55,12 +55,3 @@ export async function rememberSecret(config: Config, workId: string, secret: str
 export async function forgetWork(config: Config, workId: string): Promise<void> {
   await rm(fileOf(config, workId), { force: true });
 }
-
-export async function listWorkStates(config: Config): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
-  try {
-    return (await readdir(dirOf(config))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-  } catch {
-    return [];
-  }
-}

@@ -76,6 +76,8 @@ export interface Standin {
   environmentKey: string;
   /** Creates a session with a scripted brain and queues its work item; returns the work id. */
   addSession(script: ScriptStep[], sessionId?: string, workId?: string): { sessionId: string; workId: string };
+  /** A new message to a dormant session: more scripted turns and a NEW work item (its id). */
+  wakeSession(sessionId: string, script: ScriptStep[]): string;
   work(workId: string): StandinWork;
   calls(sessionId: string): ToolCallRecord[];
   events(sessionId: string): Record<string, unknown>[];
@@ -336,6 +338,32 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  /** Queues a work item for a session, with its own sessions token and secret. */
+  function queueWork(sessionId: string, workId: string): string {
+    const sessionsToken = `sk-ant-req-${randomBytes(24).toString('hex')}`;
+    tokens.set(sessionsToken, sessionId);
+    // The sheet: secret = base64url JSON {sessions_token, api_base_url?}, no padding.
+    const secret = b64url(JSON.stringify({ sessions_token: sessionsToken, api_base_url: url })).replace(/=+$/, '');
+    works.set(workId, {
+      id: workId,
+      sessionId,
+      state: 'queued',
+      secret,
+      sessionsToken,
+      polledAt: null,
+      pollCount: 0,
+      acked: 0,
+      lastHeartbeat: null,
+      lastHeartbeatAt: Date.now(),
+      ttlSeconds,
+      stopRequested: false,
+      stops: [],
+      heartbeats: 0,
+    });
+    wake();
+    return workId;
+  }
+
   const standin: Standin = {
     holdAcks: false,
     url,
@@ -343,32 +371,19 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     environmentKey,
     log,
     addSession(script, sessionId = id('sesn'), workId = id('work')) {
-      const sessionsToken = `sk-ant-req-${randomBytes(24).toString('hex')}`;
-      tokens.set(sessionsToken, sessionId);
-      // The sheet: secret = base64url JSON {sessions_token, api_base_url?}, no padding.
-      const secret = b64url(JSON.stringify({ sessions_token: sessionsToken, api_base_url: url })).replace(/=+$/, '');
       const s: Session = { id: sessionId, status: 'running', script, next: 0, events: [], calls: [], streams: new Set() };
       sessions.set(sessionId, s);
       emit(s, { type: 'user.message', content: [{ type: 'text', text: 'Investigate the checkout outage.' }] });
       nextTurn(s);
-      works.set(workId, {
-        id: workId,
-        sessionId,
-        state: 'queued',
-        secret,
-        sessionsToken,
-        polledAt: null,
-        pollCount: 0,
-        acked: 0,
-        lastHeartbeat: null,
-        lastHeartbeatAt: Date.now(),
-        ttlSeconds,
-        stopRequested: false,
-        stops: [],
-        heartbeats: 0,
-      });
-      wake();
-      return { sessionId, workId };
+      return { sessionId, workId: queueWork(sessionId, workId) };
+    },
+    wakeSession(sessionId, script) {
+      // The sheet: a dormant session that receives a new message gets a NEW work item.
+      const s = sessions.get(sessionId)!;
+      s.script.push(...script);
+      emit(s, { type: 'user.message', content: [{ type: 'text', text: 'One more question.' }] });
+      nextTurn(s);
+      return queueWork(sessionId, id('work'));
     },
     work: (w) => works.get(w)!,
     calls: (s) => sessions.get(s)!.calls,
