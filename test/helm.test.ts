@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseConfigFile } from '../src/live/config-file';
 import { REPO_ROOT } from '../src/stack/tools';
 
 // The chart rendered by the real helm (v3.22.0, built into .tools/bin by scripts/setup.sh): lint,
@@ -71,7 +72,7 @@ describe('deploy/helm/bulkhead', () => {
     for (const f of files) expect(cm.data![f]).toBe(readFileSync(path.join(REPO_ROOT, 'deploy/policies', f), 'utf8'));
   });
 
-  it('production values: Temporal Cloud by TLS + API key, secrets only by reference, serve with its Service', () => {
+  it('production values: Temporal Cloud by TLS + API key, secrets only by reference, serve with its Service', async () => {
     const objs = render('-f', PROD);
     expect(byKind(objs, 'Secret')).toEqual([]);
     const worker = deployment(objs, 'worker')!;
@@ -92,6 +93,16 @@ describe('deploy/helm/bulkhead', () => {
     expect(sc.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(envOf(sc).BULKHEAD_SERVE_TOKEN!.valueFrom).toEqual({ secretKeyRef: { name: 'bulkhead-serve', key: 'token' } });
     expect(sc.securityContext.readOnlyRootFilesystem).toBe(true);
+    // The live config file: one ConfigMap, named by BULKHEAD_CONFIG and mounted in both.
+    const cfg = byKind(objs, 'ConfigMap').find((c) => c.metadata.name.endsWith('-config'))!;
+    expect(parse(cfg.data!['bulkhead.yaml']!)).toMatchObject({ sources: { loki: { url: 'http://loki-gateway.logging.svc:80' } }, intake: { lookback: '30m' } });
+    // ...and it is a config file Bulkhead itself accepts.
+    await expect(parseConfigFile(cfg.data!['bulkhead.yaml']!, 'bulkhead.yaml')).resolves.toBeTruthy();
+    for (const d of [worker, serve]) {
+      const c = d.spec.template.spec.containers[0];
+      expect(envOf(c).BULKHEAD_CONFIG!.value).toBe('/etc/bulkhead/config/bulkhead.yaml');
+      expect(c.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/bulkhead/config', readOnly: true });
+    }
     const svc = byKind(objs, 'Service')[0]!;
     expect(svc.spec.selector).toEqual(serve.spec.selector.matchLabels);
     expect(svc.spec.ports[0]).toMatchObject({ port: 80, targetPort: 'http' });

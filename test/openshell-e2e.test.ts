@@ -151,7 +151,7 @@ describe('an ant-mode session through the OpenShell driver', () => {
     fwd = host ? await forward(new URL(api.url), host) : undefined;
     stack = await startTestStack({
       // The metrics policy needs a Prometheus target; a routable name is enough, nothing queries it.
-      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090' },
+      env: { BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url, PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090', BULKHEAD_SESSION_MAX_IDLE_MS: '1500' },
       wrapDriver: () => withStubAgents(openshell()),
     });
   }, 120_000);
@@ -179,6 +179,52 @@ describe('an ant-mode session through the OpenShell driver', () => {
     const creates = calls().filter((c) => c.argv[1] === 'create' && c.argv.some((a) => a.startsWith('bh-s-')));
     expect(creates).toHaveLength(1);
     expect(isValidSandboxName(creates[0]!.argv[3]!)).toBe(true);
+    expect(records()).toEqual([]);
+  }, 180_000);
+});
+
+describe('an ant-mode session through the OpenShell driver, with a routable BULKHEAD_DISPATCH_HOST', () => {
+  const host = routableIPv4();
+  let stack: TestStack;
+  let api: Standin;
+  let fwd: { url: string; close: () => void } | undefined;
+  let stateDir: string;
+  beforeAll(async () => {
+    stateDir = mkdtempSync(path.join(tmp, 'state-'));
+    api = await startStandin();
+    fwd = host ? await forward(new URL(api.url), host) : undefined;
+    stack = await startTestStack({
+      env: {
+        BULKHEAD_SANDBOX: 'openshell', BULKHEAD_STATE_DIR: stateDir, ANTHROPIC_BASE_URL: fwd?.url ?? api.url,
+        PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090', BULKHEAD_SESSION_MAX_IDLE_MS: '1500', ...(host ? { BULKHEAD_DISPATCH_HOST: host } : {}),
+      },
+      wrapDriver: () => withStubAgents(openshell()),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    fwd?.close();
+    await api?.close();
+  });
+
+  it.skipIf(!host)("answers the brain's dispatch through the sandbox proxy, under the session policy", async () => {
+    const { workId } = api.addSession(['dispatch log_agent "top errors"']);
+    const shim = await runLikePoller(api, {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS!,
+      BULKHEAD_TASK_QUEUE: stack.taskQueue,
+      BULKHEAD_STATE_DIR: stateDir,
+    });
+    await shim.exit;
+    const out = await stack.client.workflow.getHandle(`work-${workId}`).result();
+    expect(out.dispatches).toEqual([{ workflowId: `work-${workId}/log_agent-1`, agent: 'log_agent', ok: true }]);
+    expect(out.sandbox.deleted).toBe(true);
+    // The dispatch went through the stand-in's policy-enforcing proxy to the worker's pod-like
+    // address; nothing was refused, and nothing is left on the gateway.
+    const session = calls().find((c) => c.argv[1] === 'create' && c.argv.some((a) => a.startsWith('bh-s-')))!.argv[3]!;
+    expect(isValidSandboxName(session)).toBe(true);
+    expect(existsSync(path.join(gateway, 'denials', session))).toBe(false);
     expect(records()).toEqual([]);
   }, 180_000);
 });

@@ -14,8 +14,8 @@ import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { REPO_ROOT } from '../stack/tools';
 import type { investigateIncident } from '../workflows';
 import { connectClient } from './client';
-import { cancelInvestigation, deleteLeftovers } from './cancel-run';
-import { cancelMessage, follow, uiLink, writeReport } from './investigate';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
+import { follow, uiLink, writeReport } from './investigate';
 import { onInterrupt, signalExitCode } from './interrupt';
 import { validateOut } from './validate-out';
 

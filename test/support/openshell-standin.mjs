@@ -26,6 +26,7 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
 const argv = process.argv.slice(2);
+const STARTED = Date.now();
 const DIR = process.env.OPENSHELL_STANDIN_DIR ?? '/tmp/openshell-standin';
 const VERSION = process.env.OPENSHELL_STANDIN_VERSION ?? '0.0.111';
 const recordFile = (n) => path.join(DIR, 'sandboxes', `${n}.json`);
@@ -70,7 +71,7 @@ const usage = (u) => `\nUsage: openshell ${u}\n\nFor more information, try '--he
 const clap = (msg, u) => new Exit(2, `error: ${msg}\n${usage(u)}`);
 
 function logCall(entry) {
-  appendFileSync(path.join(DIR, 'calls.jsonl'), JSON.stringify({ argv, ...entry }) + '\n');
+  appendFileSync(path.join(DIR, 'calls.jsonl'), JSON.stringify({ argv, ...entry, ms: Date.now() - STARTED, at: STARTED }) + '\n');
 }
 
 /** Claims a one-shot fault for this operation: rename is atomic, so exactly one call gets it. */

@@ -112,6 +112,10 @@ runAsUser: {{ .Values.runAsUser }}
 {{- include "bulkhead.secretEnv" (dict "name" "BULKHEAD_MODEL_API_KEY" "ref" .Values.model.apiKey) }}
 {{- include "bulkhead.plainEnv" (dict "name" "PROMETHEUS_URL" "value" .Values.sources.prometheusUrl) }}
 {{- include "bulkhead.plainEnv" (dict "name" "LOKI_URL" "value" .Values.sources.lokiUrl) }}
+{{- if .Values.liveConfig }}
+- name: BULKHEAD_CONFIG
+  value: /etc/bulkhead/config/bulkhead.yaml
+{{- end }}
 {{- end -}}
 
 {{/* Writable places on a read-only root: scratch, state, home, and the secret mounts. */}}
@@ -123,6 +127,11 @@ runAsUser: {{ .Values.runAsUser }}
 - name: policies
   mountPath: /app/deploy/policies
   readOnly: true
+{{- if .Values.liveConfig }}
+- name: config
+  mountPath: /etc/bulkhead/config
+  readOnly: true
+{{- end }}
 {{- if .Values.temporal.tls.existingSecret }}
 - name: temporal-tls
   mountPath: /etc/bulkhead/temporal-tls
@@ -143,6 +152,11 @@ runAsUser: {{ .Values.runAsUser }}
 - name: policies
   configMap:
     name: {{ include "bulkhead.fullname" . }}-policies
+{{- if .Values.liveConfig }}
+- name: config
+  configMap:
+    name: {{ include "bulkhead.fullname" . }}-config
+{{- end }}
 {{- if .Values.temporal.tls.existingSecret }}
 - name: temporal-tls
   secret:
