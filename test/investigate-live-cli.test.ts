@@ -25,14 +25,17 @@ let stack: TestStack;
 let dir: string;
 let config: string;
 
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+function cli(args: string[], extraEnv: Record<string, string> = {}, onOut?: (out: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TEMPORAL_|BULKHEAD_|ANTHROPIC_|PROMETHEUS_URL|LOKI_URL)/.test(k)) env[k] = v;
   Object.assign(env, { TEMPORAL_ADDRESS: inject('temporalAddress'), BULKHEAD_TASK_QUEUE: stack.taskQueue, ...extraEnv });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/bulkhead.mjs', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      onOut?.(out, child);
+    });
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out }));
@@ -186,6 +189,30 @@ describe('bulkhead investigate, live', () => {
     }
   });
 
+  it('Ctrl-C cancels the live investigation, waits for its cleanup and exits 130, leaving no sandbox', async () => {
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const cfg = path.join(dir, 'hang.yaml');
+    await writeFile(cfg, `sources:\n  prometheus: {url: "http://127.0.0.1:${(hang.address() as AddressInfo).port}"}\n`);
+    let sent = false;
+    try {
+      const r = await cli(['investigate', 'checkout hangs', '--service', 'checkout-service', '--config', cfg], {}, (out, child) => {
+        // The metrics agent is in its run (Prometheus never answers): interrupt now.
+        if (!sent && /metrics_agent +run/.test(out)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      expect(sent, r.out).toBe(true);
+      expect(r.code, r.out).toBe(130);
+      expect(r.out).toContain('investigation cancelled');
+      expect(await stack.local.list()).toEqual([]);
+    } finally {
+      hang.closeAllConnections();
+      hang.close();
+    }
+  });
+
   it.each([
     [['investigate', '--service', 'checkout-service', '--config', 'CONFIG'], 'REPORT'],
     [['investigate', 'x', '--config', 'CONFIG'], '--service'],
@@ -193,6 +220,7 @@ describe('bulkhead investigate, live', () => {
     [['investigate', 'x', '--service', 's', '--config', '/nonexistent/bulkhead.yaml'], '--config'],
     [['investigate', '--alert', '/nonexistent/payload.json', '--config', 'CONFIG'], '--alert'],
     [['investigate', 'x', '--scenario', 'scenarios/checkout-outage', '--service', 's'], '--service'],
+    [['investigate', 'x', '--service', 's', '--config', 'CONFIG', '--out', '/proc/x'], '--out'],
   ])('bad input %j exits 2 naming %s, starting nothing', async (args, field) => {
     const r = await cli(args.map((a) => (a === 'CONFIG' ? config : a)));
     expect(r.code, r.out).toBe(2);

@@ -285,10 +285,13 @@ describe('Alertmanager -> bulkhead serve -> investigation -> notification (real 
     expect(report.status, JSON.stringify(report.reasons)).not.toBe('failed');
     expect(report.service).toBe('checkout-service');
     expect(report.severity).toBe('critical');
-    // Seen live in the metrics: the version label flipped at the incident's start.
-    const rollout = report.timeline.find((t) => t.event.includes(`${GOOD_VERSION} -> ${BAD_VERSION}`));
+    // Seen live in the metrics: the version label flipped at the incident's start. The timeline
+    // masks versions in descriptions (src/agents/sanitize.ts); the metrics summary names it.
+    const rollout = report.timeline.find((t) => t.source === 'metrics' && t.event.includes('first seen in app_build_info'));
     expect(rollout, JSON.stringify(report.timeline)).toBeDefined();
     expect(Date.parse(rollout!.ts)).toBeGreaterThan(incidentAt - 20_000);
+    const metrics = report.specialists.find((s) => s.agent === 'metrics_agent')!;
+    expect(metrics.summary).toContain(`${GOOD_VERSION} -> ${BAD_VERSION}`);
     // The log agent's verdict outranks the metrics' (src/report/build.ts); either names this deploy or none.
     expect([BAD_VERSION, null]).toContain(report.suspectedChange);
     expect(report.specialists.find((s) => s.agent === 'metrics_agent')?.status).toBe('completed');
@@ -312,7 +315,7 @@ describe('Alertmanager -> bulkhead serve -> investigation -> notification (real 
     expect(view.status).toBe(report.status);
     expect(view.report).toEqual(JSON.parse(JSON.stringify(report)));
     const md = await fetch(`http://127.0.0.1:${servePort}/v1/investigations/${id}/report.md`, { headers: auth });
-    expect(await md.text()).toContain(BAD_VERSION);
+    expect(await md.text()).toContain('first seen in app_build_info');
     const bad = await fetch(`http://127.0.0.1:${servePort}/v1/alertmanager`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },

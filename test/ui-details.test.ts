@@ -15,9 +15,9 @@ const report = Report.parse({
 describe('Temporal UI current details (markdown)', () => {
   it('the finished headline keeps <placeholders> visible and table cells intact', () => {
     const md = finishedDetails(report);
-    expect(md).toContain('**partial**: Pool &lt;exhausted&gt; after deploy');
+    expect(md).toContain('**partial**: Pool \\<exhausted\\> after deploy');
     expect(md).toContain('**Do first:** Roll back');
-    expect(md).toContain('| [http-nio-&lt;id&gt;-exec-&lt;id&gt;] NullPointerException \\| PaymentProcessor | 3400 |');
+    expect(md).toContain('| [http-nio-\\<id\\>-exec-\\<id\\>] NullPointerException \\| PaymentProcessor | 3400 |');
     expect(md).toContain('suspected change `checkout-service-v2.14.3`');
     expect(md).toContain('Partial because: log_agent failed: timeout');
   });

@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
@@ -12,14 +11,13 @@ import { visibleText } from '../report/text';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import { mdText } from '../workflows/details';
 import type { Report } from '../schemas/report';
-import type { SandboxDriver } from '../sandbox/driver';
-import { startEmbeddedStack } from '../stack/embedded';
+import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { REPO_ROOT } from '../stack/tools';
 import type { investigateIncident } from '../workflows';
-import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
 import { connectClient } from './client';
-import { onInterrupt, signalExitCode } from './interrupt';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
 import { follow, uiLink, writeReport } from './investigate';
+import { onInterrupt, signalExitCode } from './interrupt';
 import { validateOut } from './validate-out';
 
 export interface LiveOptions {
@@ -128,51 +126,39 @@ export async function investigateLive(config: Config, o: LiveOptions): Promise<{
   }
   write(`config: ${file ?? '(none: no ./bulkhead.yaml)'}`);
   for (const u of start.input.unconfigured ?? []) write(`not configured: ${u.agent} (${u.reason})`);
-  // Checked before anything starts (src/cli/validate-out.ts).
+  // Checked before anything starts: an unusable --out must not cost an investigation.
   const outDir = await validateOut(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
 
-  const stack = config.TEMPORAL_ADDRESS ? null : await startEmbeddedStack({ config, omFiles: [], log: write });
-  const { client, close } = await connectClient(config.TEMPORAL_ADDRESS ?? stack!.address, config.TEMPORAL_NAMESPACE);
-  const link = uiLink(stack ? stack.uiUrl : (process.env.BULKHEAD_UI_URL ?? null), config.TEMPORAL_NAMESPACE, `incident-${start.incidentId}`);
-  if (link) start.input.link = link;
-  try {
-    return await run(client, config, start, cfg, { write, outDir, detach: !!o.detach, link, driver: stack?.driver ?? null });
-  } finally {
-    await close();
-    if (stack) {
-      write('stopping the embedded stack');
-      await stack.stop();
-    }
-  }
-}
-
-async function run(
-  client: Client,
-  config: Config,
-  start: LiveStart,
-  cfg: ConfigFile,
-  o: { write: (l: string) => void; outDir: string; detach: boolean; link: string | null; driver: SandboxDriver | null },
-) {
-  const { write } = o;
-  const r = await startOrJoin(client, config.BULKHEAD_TASK_QUEUE, start, durationMs(cfg.intake.dedupe_for)!);
-  write(`investigation ${r.id} ${r.status}`);
-  if (o.link) write(`Temporal UI: ${o.link}`);
-  if (o.detach) {
-    write(`detached: follow it with \`bulkhead watch ${r.id}\`, fetch it with \`bulkhead report ${r.id}\``);
-    return { report: null, exitCode: 0, id: r.id };
-  }
-  const handle = client.workflow.getHandle<typeof investigateIncident>(r.id);
-  // Signals as in the scenario form (src/cli/interrupt.ts, cancel-run.ts): the first cancels and
-  // waits for every delete, checked against the driver; a second deletes leftovers and quits.
+  // Signals, as on the scenario path: the first cancels and waits for every sandbox delete, a
+  // second stops at once after deleting what this process created.
   const interrupt = onInterrupt({
     first: () => write('\ninterrupted: cancelling the investigation and waiting for its sandboxes to be deleted (signal again to quit now)'),
-    second: () => {
-      write('second signal: deleting what is left and quitting now');
-      const leftovers = o.driver ? deleteLeftovers(o.driver, r.id).catch(() => undefined) : Promise.resolve();
-      void leftovers.then(() => process.exit(signalExitCode(interrupt.signal)));
-    },
+    second: () => write('second signal: deleting what is left and quitting now'),
+  });
+  let stack: EmbeddedStack | null = null;
+  let workflowId: string | null = null;
+  let close = async () => undefined as void;
+  void interrupt.second.then(async () => {
+    if (stack && workflowId) await deleteLeftovers(stack.driver, workflowId).catch(() => undefined);
+    process.exit(signalExitCode(interrupt.signal));
   });
   try {
+    stack = config.TEMPORAL_ADDRESS ? null : await startEmbeddedStack({ config, omFiles: [], log: write });
+    if (interrupt.count) return { report: null, exitCode: signalExitCode(interrupt.signal), id: null };
+    const conn = await connectClient(config.TEMPORAL_ADDRESS ?? stack!.address, config.TEMPORAL_NAMESPACE);
+    close = conn.close;
+    const client = conn.client;
+    const link = uiLink(stack ? stack.uiUrl : (process.env.BULKHEAD_UI_URL ?? null), config.TEMPORAL_NAMESPACE, `incident-${start.incidentId}`);
+    if (link) start.input.link = link;
+    const r = await startOrJoin(client, config.BULKHEAD_TASK_QUEUE, start, durationMs(cfg.intake.dedupe_for)!);
+    workflowId = r.id;
+    write(`investigation ${r.id} ${r.status}`);
+    if (link) write(`Temporal UI: ${link}`);
+    if (o.detach) {
+      write(`detached: follow it with \`bulkhead watch ${r.id}\`, fetch it with \`bulkhead report ${r.id}\``);
+      return { report: null, exitCode: 0, id: r.id };
+    }
+    const handle = client.workflow.getHandle<typeof investigateIncident>(r.id);
     const followed = follow(handle, write);
     followed.catch(() => undefined);
     const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
@@ -180,17 +166,22 @@ async function run(
       throw e;
     });
     if (!report) {
-      const outcome = await cancelInvestigation({ client, handle, driver: o.driver, stopNow: interrupt.second });
-      write(cancelMessage(outcome, !!o.driver));
+      const outcome = await cancelInvestigation({ client, handle, driver: stack?.driver ?? null, stopNow: interrupt.second });
+      write(cancelMessage(outcome, !!stack));
       return { report: null, exitCode: signalExitCode(interrupt.signal), id: r.id };
     }
-    const files = await writeReport(o.outDir, report);
+    const files = await writeReport(outDir, report);
     write('');
     write(renderMarkdown(report));
     write(`report: ${files.json}`);
     write(`        ${files.md}`);
     return { report, exitCode: report.status === 'failed' ? 1 : 0, id: r.id };
   } finally {
+    await close();
+    if (stack) {
+      write('stopping the embedded stack');
+      await stack.stop();
+    }
     interrupt.dispose();
   }
 }

@@ -3,8 +3,11 @@ import type { InvestigationProgress } from './progress';
 
 // Pure helpers for the Temporal UI's "current details" (markdown the UI renders). Workflow-safe.
 
-/** The UI renders markdown with HTML: `<id>` placeholders in error signatures would vanish. */
-export const mdText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/**
+ * The UI renders markdown and drops what looks like HTML: `<id>` placeholders in error signatures
+ * would vanish, and it shows entities (`&lt;`) as typed. A CommonMark backslash escape keeps them.
+ */
+export const mdText = (s: string) => s.replace(/([\\<>])/g, '\\$1');
 const cell = (s: string) => mdText(s.slice(0, 160)).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** While it runs: the brain's turn and each specialist's sandbox step. */
