@@ -111,4 +111,34 @@ describe('Managed Agents stand-in, driven by the SDK client', () => {
     expect(api.late()).toEqual([]);
     expect(JSON.parse(out.stdout)).toEqual({ calls: 3 });
   });
+
+  it('cuts a tool call at 120 s (the SDK runner), posts it as an error in time, and kills what the command started', async () => {
+    const marker = `bh-cut-${Date.now()}`;
+    // A background child and a foreground sleep: both must go when the call is cut.
+    const { workId, sessionId } = api.addSession([`sleep 600 & exec -a ${marker} sleep 600`]);
+    const runner = await buildRunnerBundle();
+    const dir = await mkdtemp(path.join(tmpdir(), 'bh-runner-'));
+    const secretFile = path.join(dir, 'secret');
+    await writeFile(secretFile, api.work(workId).secret, { mode: 0o600 });
+    const t0 = Date.now();
+    const out = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [runner, '--session-id', sessionId, '--work-secret-file', secretFile, '--workdir', dir, '--max-idle-ms', '500'],
+        { env: { PATH: process.env.PATH, ANTHROPIC_BASE_URL: api.url } },
+        (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }),
+      ),
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const [call] = api.calls(sessionId);
+    expect(call!.isError).toBe(true);
+    expect(call!.text).toContain('cut off');
+    const took = call!.answeredAt! - call!.deliveredAt;
+    // Cut by the runner at 120 s and posted right after (the brain is not left waiting).
+    expect(took).toBeGreaterThanOrEqual(119_000);
+    expect(took).toBeLessThan(130_000);
+    expect(Date.now() - t0).toBeLessThan(200_000);
+    const left = await new Promise<string>((resolve) => execFile('pgrep', ['-f', marker], (_e, stdout) => resolve(stdout.trim())));
+    expect(left).toBe('');
+  }, 240_000);
 });

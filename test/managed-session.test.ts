@@ -95,7 +95,7 @@ describe('bulkhead agents-worker against the Managed Agents stand-in', () => {
       expect(text).not.toContain(w.sessionsToken);
       expect(text).not.toContain(w.secret);
     }
-  });
+  }, 300_000);
 });
 
 /** Executions of one workflow id (a duplicate session would be a second one). */
@@ -199,7 +199,7 @@ describe('SIGKILL of agents-worker: the session completes once, nothing re-run, 
     );
     expect(api.work(workId).acked).toBe(1);
     expect(api.work(workId).pollCount).toBeGreaterThanOrEqual(2);
-  });
+  }, 300_000);
 
   it('after the ack: the workflow resumes the lease and the session on the next worker', async () => {
     const { workId, calls, wfId } = await killAndResume(['sleep 2; echo first', 'dispatch runbook_agent "past incidents like pool exhaustion"'], (w, s) => api.work(w).state === 'active' && api.log.some((l) => l.path === `/v1/sessions/${s}/events/stream`));
@@ -207,7 +207,7 @@ describe('SIGKILL of agents-worker: the session completes once, nothing re-run, 
     expect(calls[0]!.text).toBe('first\n');
     expect(await runnerAttempt(rig, wfId)).toBeGreaterThanOrEqual(2);
     expect(calls[1]!.text).toContain('runbook_agent looked at: past incidents like pool exhaustion');
-  });
+  }, 300_000);
 
   it('mid-dispatch: the re-delivered tool call joins its specialists; a finished one is not re-run', async () => {
     const both = 'dispatch metrics_agent "SLOW p99 latency" & dispatch log_agent "SLOW error counts" & wait';
@@ -221,7 +221,7 @@ describe('SIGKILL of agents-worker: the session completes once, nothing re-run, 
     expect(await runnerAttempt(rig, wfId)).toBeGreaterThanOrEqual(2);
     expect(calls[1]!.text).toContain('metrics_agent looked at: SLOW p99 latency');
     expect(calls[1]!.text).toContain('log_agent looked at: SLOW error counts');
-  });
+  }, 300_000);
 });
 
 describe('dispatch under the 120 s cut of a tool call', () => {
@@ -257,5 +257,5 @@ describe('dispatch under the 120 s cut of a tool call', () => {
     expect(out.dispatches).toEqual([{ workflowId: `work-${workId}/log_agent-1`, agent: 'log_agent', ok: true }]);
     expect(third!.text).toMatch(/exit=1\n$/);
     expect(await rig.local.list()).toEqual([]);
-  });
+  }, 300_000);
 });

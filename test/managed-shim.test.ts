@@ -60,7 +60,7 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
     const text = await historyText(stack.client, `work-${shim.workId}`);
     expect(text).not.toContain(api.environmentKey);
     expect(text).not.toContain(api.work(shim.workId).sessionsToken);
-  });
+  }, 300_000);
 
   it('a dormant session woken by a new message is a new work item: a workflow of its own, keyed by work id', async () => {
     const { sessionId } = api.addSession(['echo one']);
@@ -75,7 +75,7 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
       expect(await stack.client.workflow.getHandle(`work-${w}`).result()).toMatchObject({ sessionId, end: 'runner_done', stopped: true });
     }
     expect(await stack.local.list()).toEqual([]);
-  });
+  }, 300_000);
 
   it('on the poller SIGTERM cancels the session mid-dispatch within the 30 s grace and deletes every sandbox', async () => {
     api.addSession(['dispatch log_agent "HANG until cancelled"']);
@@ -91,7 +91,7 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
     expect((await stack.client.workflow.getHandle(`${wf}/log_agent-1`).describe()).status.name).toBe('CANCELLED');
     expect(await stack.local.list()).toEqual([]);
     expect(api.work(shim.workId).state).toBe('stopped');
-  });
+  }, 300_000);
 
   it('refuses a work item without a usable .secret before starting anything (exit 2, the field named)', async () => {
     api.addSession(['true']);
@@ -121,7 +121,7 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
     expect(out).toMatchObject({ end: 'lease_lost', stopped: false, sandbox: { deleted: true } });
     expect(api.work(shim.workId).stops.filter((s) => s.auth === 'session')).toEqual([]);
     expect(await stack.local.list()).toEqual([]);
-  });
+  }, 300_000);
 
   it('ends cleanly within seconds on a server-side stop (heartbeat says stopping)', async () => {
     api.addSession(['sleep 600']);
@@ -137,5 +137,5 @@ describe('bin/bulkhead-on-work run as `ant beta:worker poll` runs it, and the le
     expect(out).toMatchObject({ end: 'stopping', stopped: true, sandbox: { deleted: true } });
     expect(api.work(shim.workId).stops).toEqual([{ force: true, auth: 'session' }]);
     expect(await stack.local.list()).toEqual([]);
-  });
+  }, 300_000);
 });

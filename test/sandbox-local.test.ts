@@ -120,6 +120,31 @@ describe('local sandbox driver', () => {
     expect((await sh('sb-a', viaProxy(allowedPort))).stdout).not.toContain('allowed-ok');
   });
 
+  it('records refusals within bounds: a malformed host is refused unrecorded, a flood is capped', async () => {
+    await driver.create({ id: 'sb-flood', agent: 'log_agent', owner: 'test', readOnly: [] });
+    // 250 refused CONNECTs and one with a host that is not a host (control bytes, a space-free payload).
+    const script = `
+      const net = require('node:net');
+      const one = (target) => new Promise((res) => {
+        const s = net.connect(3128, '127.0.0.1', () => s.write('CONNECT ' + target + ' HTTP/1.1\\r\\n\\r\\n'));
+        let b = ''; s.on('data', (d) => (b += d)); s.on('close', () => res(b.split('\\r\\n')[0])); s.on('error', () => res('error'));
+      });
+      (async () => {
+        console.log(await one('\\u001b]52;c;cGF5bG9hZA==\\u0007.example:443'));
+        const codes = new Set();
+        for (let i = 0; i < 250; i++) codes.add(await one('h' + i + '.example.com:443'));
+        console.log([...codes].join(','));
+      })();`;
+    const r = await driver.exec('sb-flood', ['/usr/bin/node', '-e', script], { timeoutMs: 120_000 });
+    expect(r.stdout).toBe('HTTP/1.1 400 Bad Request\nHTTP/1.1 403 Forbidden\n');
+    const denials = await driver.denials('sb-flood');
+    expect(denials).toHaveLength(201);
+    expect(denials[0]).toEqual({ host: 'h0.example.com', port: 443, binary: null, reason: 'host is not on the allow list' });
+    expect(denials.at(-1)!.reason).toMatch(/^denial log full/);
+    expect(JSON.stringify(denials)).not.toMatch(/52;c|\\u001b|\\u0007/);
+    await driver.delete('sb-flood');
+  });
+
   it('mounts data read-only and the workdir read-write, nothing else', async () => {
     const marker = `bh-escape-${process.pid}`;
     const r = await sh(
@@ -157,15 +182,13 @@ describe('local sandbox driver', () => {
     expect(r.timedOut).toBe(true);
     expect(r.stdout).toBe('');
     expect(Date.now() - t0).toBeLessThan(5000);
-    await new Promise((res) => setTimeout(res, 200));
-    expect(hostPids('sleep 41.5')).toEqual([]);
+    await until(() => hostPids('sleep 41.5').length === 0, 10_000, 'the timed-out command to be gone');
 
     const ac = new AbortController();
     const p = sh('sb-a', 'sleep 42.5', { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toThrow();
-    await new Promise((res) => setTimeout(res, 300));
-    expect(hostPids('sleep 42.5')).toEqual([]);
+    await until(() => hostPids('sleep 42.5').length === 0, 10_000, 'the aborted command to be gone');
   });
 
   it('uploads into the workdir only', async () => {
@@ -209,6 +232,20 @@ describe('local sandbox driver', () => {
     await expectError(driver.exec('incident-1/log_agent-1', ['true']), 'SandboxMissing');
   });
 
+  it('preflight passes here, and refuses a host where bubblewrap cannot run, naming the cause', async () => {
+    await driver.preflight();
+    const broken = new LocalDriver({ root, bwrap: '/nonexistent/bwrap' });
+    const e = await broken.preflight().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(SandboxError);
+    expect((e as SandboxError).type).toBe('DriverUnavailable');
+    expect((e as Error).message).toMatch(/nonexistent\/bwrap/);
+    // Its throwaway sandbox is gone either way.
+    expect(readdirSync(root).filter((d) => d.startsWith('preflight-'))).toEqual([]);
+  });
+
   it('rejects a policy needing mounts the sandbox lacks', async () => {
     await expectError(driver.applyPolicy('sb-a', { ...policyFor(allowedPort), readOnly: ['/var/log'] }), 'PolicyRejected');
   });
@@ -222,7 +259,8 @@ describe('local sandbox driver', () => {
       await driver.applyPolicy(id, { ...policyFor(allowedPort), readOnly: [] });
       expect((await driver.exec(id, ['true'])).exitCode).toBe(0);
       expect((await sh(id, 'sleep 45.5 </dev/null >/dev/null 2>&1 & echo started')).stdout).toBe('started\n');
-      expect(hostPids('sleep 45.5')).toEqual([]);
+      // The pid namespace ends with the command: its background child goes with it.
+      await until(() => hostPids('sleep 45.5').length === 0, 10_000, 'the background sleep to be gone');
       await driver.delete(id);
       expect(readdirSync(root)).not.toContain(id);
     }
@@ -320,6 +358,24 @@ describe('local sandbox identity and limits', () => {
     // Once its sleeps are done, the sandbox can run again.
     await new Promise((res) => setTimeout(res, 4500));
     expect((await d.exec('lim', ['/bin/echo', 'ok'])).stdout).toBe('ok\n');
+  });
+
+  it("takes an agent's limits from its policy file when the driver is given none", async () => {
+    const policyDir = mkdtempSync(path.join(os.tmpdir(), 'bh-sbpol-'));
+    writeFileSync(
+      path.join(policyDir, 'metrics_agent.yaml'),
+      'version: 1\nagent: metrics_agent\nfilesystem: {read_only: []}\nnetwork: {endpoints: []}\nlimits: {memory_mb: 96, processes: 32}\n',
+    );
+    const d = new LocalDriver({ root: path.join(lroot, 'pol'), policyDir });
+    try {
+      await d.create({ id: 'pol', agent: 'metrics_agent', owner: 'test', readOnly: [] });
+      const r = await d.exec('pol', ['/usr/bin/node', '-e', 'const a=[];for(let i=0;i<32;i++){a.push(Buffer.alloc(16<<20,1))}console.log("ALLOCATED")'], { timeoutMs: 60_000 });
+      expect(r.stdout).not.toContain('ALLOCATED');
+      expect(r.limit?.message).toContain('memory (96 MB)');
+    } finally {
+      await d.close();
+      rmSync(policyDir, { recursive: true, force: true });
+    }
   });
 
   it('a command that spins past its CPU time is killed with a clear reason', async () => {

@@ -107,8 +107,8 @@ export function identifiersOf(text: string): string[] {
   return out;
 }
 
-/** A metric's human name ("p99 latency") is a few plain words; anything longer or odder is left out. */
-const METRIC_NAME = /^[A-Za-z0-9_.:%/ -]{1,60}$/;
+/** A metric's human name ("p99 latency", "[orders-db] node_cpu_utilization" for a neighbour) is a few plain words; anything longer or odder is left out. */
+const METRIC_NAME = /^[A-Za-z0-9_.:%/ [\]-]{1,80}$/;
 const isMetricName = (s: string) => METRIC_NAME.test(s) && s.trim().split(/\s+/).length <= 4;
 
 /**

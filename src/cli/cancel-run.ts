@@ -66,3 +66,14 @@ export async function cancelInvestigation(opts: {
   const { left, deleted } = await deleteLeftovers(driver, id);
   return { closed, left, deletedHere: deleted };
 }
+
+/** What the user is told after a cancel: only what was checked. */
+export function cancelMessage(o: CancelOutcome, local: boolean): string {
+  if (!local) {
+    return o.closed
+      ? 'investigation cancelled; its specialists finished their cleanup (sandbox deletes run on the worker)'
+      : 'investigation cancel requested; its specialists had not finished their cleanup when we stopped waiting';
+  }
+  if (o.left.length) return `investigation cancelled; ${o.left.length} sandbox(es) could not be deleted: ${o.left.join(', ')} (\`bulkhead sandbox reap\` removes them)`;
+  return `investigation cancelled; its sandboxes were deleted${o.deletedHere ? ` (${o.deletedHere} of them here, after the workflows stopped waiting)` : ''}`;
+}

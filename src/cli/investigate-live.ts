@@ -11,11 +11,15 @@ import { renderMarkdown } from '../report/markdown';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import { mdText } from '../workflows/details';
 import type { Report } from '../schemas/report';
+import type { SandboxDriver } from '../sandbox/driver';
 import { startEmbeddedStack } from '../stack/embedded';
 import { REPO_ROOT } from '../stack/tools';
 import type { investigateIncident } from '../workflows';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
 import { connectClient } from './client';
+import { onInterrupt, signalExitCode } from './interrupt';
 import { follow, uiLink, writeReport } from './investigate';
+import { validateOut } from './validate-out';
 
 export interface LiveOptions {
   /** What users report (free text), unless --alert. */
@@ -122,14 +126,15 @@ export async function investigateLive(config: Config, o: LiveOptions): Promise<{
   }
   write(`config: ${file ?? '(none: no ./bulkhead.yaml)'}`);
   for (const u of start.input.unconfigured ?? []) write(`not configured: ${u.agent} (${u.reason})`);
-  const outDir = path.resolve(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
+  // Checked before anything starts (src/cli/validate-out.ts).
+  const outDir = await validateOut(o.out ?? path.join(REPO_ROOT, 'out', start.incidentId));
 
   const stack = config.TEMPORAL_ADDRESS ? null : await startEmbeddedStack({ config, omFiles: [], log: write });
   const { client, close } = await connectClient(config.TEMPORAL_ADDRESS ?? stack!.address, config.TEMPORAL_NAMESPACE);
   const link = uiLink(stack ? stack.uiUrl : (process.env.BULKHEAD_UI_URL ?? null), config.TEMPORAL_NAMESPACE, `incident-${start.incidentId}`);
   if (link) start.input.link = link;
   try {
-    return await run(client, config, start, cfg, { write, outDir, detach: !!o.detach, link });
+    return await run(client, config, start, cfg, { write, outDir, detach: !!o.detach, link, driver: stack?.driver ?? null });
   } finally {
     await close();
     if (stack) {
@@ -139,7 +144,13 @@ export async function investigateLive(config: Config, o: LiveOptions): Promise<{
   }
 }
 
-async function run(client: Client, config: Config, start: LiveStart, cfg: ConfigFile, o: { write: (l: string) => void; outDir: string; detach: boolean; link: string | null }) {
+async function run(
+  client: Client,
+  config: Config,
+  start: LiveStart,
+  cfg: ConfigFile,
+  o: { write: (l: string) => void; outDir: string; detach: boolean; link: string | null; driver: SandboxDriver | null },
+) {
   const { write } = o;
   const r = await startOrJoin(client, config.BULKHEAD_TASK_QUEUE, start, durationMs(cfg.intake.dedupe_for)!);
   write(`investigation ${r.id} ${r.status}`);
@@ -149,26 +160,27 @@ async function run(client: Client, config: Config, start: LiveStart, cfg: Config
     return { report: null, exitCode: 0, id: r.id };
   }
   const handle = client.workflow.getHandle<typeof investigateIncident>(r.id);
-  let interrupted = false;
-  // Ctrl-C cancels the investigation, so every sandbox is deleted before the stack goes down.
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    write('\ninterrupted: cancelling the investigation and deleting its sandboxes (Ctrl-C again to quit now)');
-    void handle.cancel().catch(() => undefined);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Signals as in the scenario form (src/cli/interrupt.ts, cancel-run.ts): the first cancels and
+  // waits for every delete, checked against the driver; a second deletes leftovers and quits.
+  const interrupt = onInterrupt({
+    first: () => write('\ninterrupted: cancelling the investigation and waiting for its sandboxes to be deleted (signal again to quit now)'),
+    second: () => {
+      write('second signal: deleting what is left and quitting now');
+      const leftovers = o.driver ? deleteLeftovers(o.driver, r.id).catch(() => undefined) : Promise.resolve();
+      void leftovers.then(() => process.exit(signalExitCode(interrupt.signal)));
+    },
+  });
   try {
-    let report: Report;
-    try {
-      report = await follow(handle, write);
-    } catch (e) {
-      if (interrupted) {
-        write('investigation cancelled; its sandboxes were deleted');
-        return { report: null, exitCode: 130, id: r.id };
-      }
+    const followed = follow(handle, write);
+    followed.catch(() => undefined);
+    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
+      if (interrupt.count) return null;
       throw e;
+    });
+    if (!report) {
+      const outcome = await cancelInvestigation({ client, handle, driver: o.driver, stopNow: interrupt.second });
+      write(cancelMessage(outcome, !!o.driver));
+      return { report: null, exitCode: signalExitCode(interrupt.signal), id: r.id };
     }
     const files = await writeReport(o.outDir, report);
     write('');
@@ -177,7 +189,6 @@ async function run(client: Client, config: Config, start: LiveStart, cfg: Config
     write(`        ${files.md}`);
     return { report, exitCode: report.status === 'failed' ? 1 : 0, id: r.id };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

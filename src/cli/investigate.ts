@@ -15,7 +15,7 @@ import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { investigationId } from '../workflows/ids';
 import { investigationProgress } from '../workflows/progress';
 import type { investigateIncident } from '../workflows';
-import { cancelInvestigation, deleteLeftovers, type CancelOutcome } from './cancel-run';
+import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
 import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
 import { onInterrupt, signalExitCode } from './interrupt';
@@ -161,15 +161,4 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
     }
     interrupt.dispose();
   }
-}
-
-/** What the user is told after a cancel: only what was checked. */
-function cancelMessage(o: CancelOutcome, local: boolean): string {
-  if (!local) {
-    return o.closed
-      ? 'investigation cancelled; its specialists finished their cleanup (sandbox deletes run on the worker)'
-      : 'investigation cancel requested; its specialists had not finished their cleanup when we stopped waiting';
-  }
-  if (o.left.length) return `investigation cancelled; ${o.left.length} sandbox(es) could not be deleted: ${o.left.join(', ')} (\`bulkhead sandbox reap\` removes them)`;
-  return `investigation cancelled; its sandboxes were deleted${o.deletedHere ? ` (${o.deletedHere} of them here, after the workflows stopped waiting)` : ''}`;
 }

@@ -6,6 +6,7 @@ import type { Report } from '../schemas/report';
 import type { investigateIncident } from '../workflows';
 import { connectClient, requireAddress } from './client';
 import { follow, writeReport } from './investigate';
+import { validateOut } from './validate-out';
 
 async function handleFor(config: Config, id: string, command: string) {
   const { client, close } = await connectClient(requireAddress(config.TEMPORAL_ADDRESS, command), config.TEMPORAL_NAMESPACE);
@@ -31,7 +32,9 @@ export async function watch(config: Config, id: string): Promise<number> {
 }
 
 /** `bulkhead report ID`: the report of a finished investigation (its workflow result). */
-export async function report(config: Config, id: string, out?: string): Promise<number> {
+export async function report(config: Config, id: string, outArg?: string): Promise<number> {
+  // Checked before connecting, as `investigate` does (src/cli/validate-out.ts).
+  const out = outArg === undefined ? undefined : await validateOut(outArg);
   const { handle, description, close } = await handleFor(config, id, 'report');
   try {
     if (description.status.name === 'RUNNING') throw new InputError('ID', `${id} is still running: \`bulkhead watch ${id}\``);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedPolicy } from '../schemas/policy';
+import { loadPolicy } from './policy';
 import { SandboxError, type Denial, type ExecOptions, type ExecResult, type SandboxDriver, type SandboxInfo, type SandboxSpec } from './driver';
 import { limitFromSignal, RUN_AS_ROOT, SANDBOX_NODE, SandboxRunner, usernsAvailable } from './local/runner';
-import { EgressProxy } from './local/egress-proxy';
-import { cgroupMode, limitsFromEnv, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
+import { allowedEndpoints, EgressProxy } from './local/egress-proxy';
+import { cgroupMode, cgroupPids, limitFromStderr, limitMessage, limitsFromEnv, rmdirWhenEmpty, SandboxCgroup, type LimitCounters, type LimitKind, type Limits } from './local/limits';
 import type { Layout } from './local/layout';
 import { isController, processesMentioning, processesOfUid, signal, startTime, waitGone } from './local/proc';
 import { listDirs, readMeta, statePaths, statePathsIn, writeJsonAtomic, type SandboxMeta, type StatePaths } from './local/state';
@@ -24,19 +25,8 @@ interface Live {
   readOnly: string[];
   hostUid: number;
   cgroup: SandboxCgroup | null;
+  limits: Limits;
   counters: LimitCounters;
-}
-
-/** Reason texts a run fails with when its sandbox hit a limit (also appended to its stderr). */
-export function limitMessage(kind: LimitKind, limits: Limits): string {
-  switch (kind) {
-    case 'memory':
-      return `sandbox limit reached: memory (${limits.memoryMb} MB); a process was killed or refused memory`;
-    case 'processes':
-      return `sandbox limit reached: processes (${limits.processes}); a fork was refused`;
-    case 'cpu':
-      return `sandbox limit reached: CPU time (${limits.cpuSeconds} s per process); the process was killed`;
-  }
 }
 
 /**
@@ -58,10 +48,22 @@ export class LocalDriver implements SandboxDriver {
 
   private readonly cgroups: boolean;
 
-  /** `cgroups: false` forces the rlimit fallback (what a host without writable cgroups gets). */
-  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean } = {}) {
+  private readonly explicitLimits: Partial<Limits>;
+  private readonly policyDir: string | undefined;
+
+  /**
+   * Limits: `limits` here, else the agent's policy (`limits.memory_mb`, `processes`,
+   * `cpu_seconds`), else the environment, else the defaults. `cgroups: false` forces the rlimit
+   * fallback (what a host without writable cgroups gets).
+   */
+  private readonly bwrap: string | undefined;
+
+  constructor(opts: { root?: string; limits?: Partial<Limits>; cgroups?: boolean; policyDir?: string; bwrap?: string } = {}) {
     this.root = path.resolve(opts.root ?? DEFAULT_SANDBOX_ROOT);
+    this.bwrap = opts.bwrap;
     this.limits = { ...limitsFromEnv(), ...opts.limits };
+    this.explicitLimits = opts.limits ?? {};
+    this.policyDir = opts.policyDir;
     const cg: ReturnType<typeof cgroupMode> = opts.cgroups === false ? { kind: 'none', why: 'cgroups turned off for this driver' } : cgroupMode();
     this.cgroups = cg.kind !== 'none';
     this.limitations = [
@@ -97,6 +99,7 @@ export class LocalDriver implements SandboxDriver {
     const readOnly = spec.readOnly.map((p) => path.resolve(p));
     const hostUid = RUN_AS_ROOT ? UID_BASE + (parseInt(createHash('sha256').update(paths.dir).digest('hex').slice(0, 8), 16) % UID_SPAN) : process.getuid!();
     const layout: Layout = { workDir: paths.work, proxyDir: paths.proxyDir, readOnly, node: SANDBOX_NODE };
+    const limits = await this.limitsFor(spec.agent);
     const proxy = new EgressProxy(paths.proxySocket, paths.denials);
     let cgroup: SandboxCgroup | null = null;
     try {
@@ -108,13 +111,13 @@ export class LocalDriver implements SandboxDriver {
       await mkdir(paths.proxyDir, { mode: 0o755 });
       await writeFile(paths.denials, '');
       await proxy.listen();
-      cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, this.limits) : null;
+      cgroup = this.cgroups ? SandboxCgroup.create(paths.dir, limits) : null;
     } catch (e) {
       proxy.close();
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot prepare sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    const runner = new SandboxRunner({ layout, hostUid, limits: this.limits, cgroup });
+    const runner = new SandboxRunner({ layout, hostUid, limits, cgroup, bwrap: this.bwrap });
     const meta: SandboxMeta = {
       id: spec.id,
       owner: spec.owner,
@@ -135,7 +138,7 @@ export class LocalDriver implements SandboxDriver {
       await rm(paths.dir, { recursive: true, force: true });
       throw new SandboxError(`cannot create sandbox ${spec.id}: ${(e as Error).message}`, 'SandboxCreateFailed', true);
     }
-    this.live.set(spec.id, { runner, proxy, paths, readOnly, hostUid, cgroup, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
+    this.live.set(spec.id, { runner, proxy, paths, readOnly, hostUid, cgroup, limits, counters: cgroup?.counters() ?? { memory: 0, processes: 0 } });
     return spec.id;
   }
 
@@ -151,7 +154,7 @@ export class LocalDriver implements SandboxDriver {
     // Without cgroups there are no counters: the failed command's own words are the evidence.
     if (!live.cgroup && !kind && r.exitCode !== 0) kind = limitFromStderr(r.stderr);
     if (!kind) return r;
-    const message = limitMessage(kind, this.limits);
+    const message = limitMessage(kind, live.limits);
     return { ...r, exitCode: r.exitCode === 0 ? 1 : r.exitCode, stderr: `${r.stderr}${r.stderr.endsWith('\n') || !r.stderr ? '' : '\n'}bulkhead: ${message}\n`, limit: { kind, message } };
   }
 
@@ -246,9 +249,47 @@ export class LocalDriver implements SandboxDriver {
       });
   }
 
+  /**
+   * Worker start-up: one throwaway sandbox runs /bin/true, so a host where bubblewrap cannot make
+   * its namespaces (a container without the privilege, a missing package) is refused at start,
+   * naming the cause, rather than sandbox by sandbox. socat is checked too: without it a sandbox
+   * would start with no way out at all.
+   */
+  async preflight(): Promise<void> {
+    if (!['/usr/bin/socat', '/bin/socat'].some((p) => existsSync(p))) {
+      throw new SandboxError('socat is not installed (/usr/bin/socat): sandboxes could not reach their proxy; install the Debian package socat', 'DriverUnavailable', false);
+    }
+    const id = `preflight-${process.pid}-${Date.now().toString(36)}`;
+    try {
+      await this.create({ id, agent: 'metrics_agent', owner: 'preflight', readOnly: [] });
+      const r = await this.exec(id, ['/bin/true'], { timeoutMs: 30_000 });
+      if (r.exitCode !== 0) {
+        throw new SandboxError(`a bubblewrap sandbox cannot start here (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500)}`, 'DriverUnavailable', false);
+      }
+    } finally {
+      await this.delete(id);
+    }
+  }
+
   /** Tears down every sandbox this instance holds (worker shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.live.keys()].map((id) => this.delete(id)));
+  }
+
+  /** This agent's limits: see the constructor. An agent without a policy file gets the driver's. */
+  private async limitsFor(agent: string): Promise<Limits> {
+    let p: Awaited<ReturnType<typeof loadPolicy>>['limits'] | null = null;
+    try {
+      p = (await loadPolicy(agent as SandboxSpec['agent'], this.policyDir)).limits;
+    } catch {
+      p = null;
+    }
+    const fromPolicy: Partial<Limits> = {
+      ...(p?.memory_mb ? { memoryMb: p.memory_mb } : {}),
+      ...(p?.processes ? { processes: p.processes } : {}),
+      ...(p?.cpu_seconds ? { cpuSeconds: p.cpu_seconds } : {}),
+    };
+    return { ...this.limits, ...fromPolicy, ...this.explicitLimits };
   }
 
   private async held(id: string): Promise<Live> {
@@ -266,47 +307,3 @@ export class LocalDriver implements SandboxDriver {
   }
 }
 
-async function rmdirWhenEmpty(dir: string, ms = 2_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || Date.now() > end) return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Pids in cgroups a crashed controller left (their cgroup.procs files). */
-function cgroupPids(dirs: string[]): number[] {
-  const out: number[] = [];
-  for (const d of dirs) {
-    try {
-      for (const l of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (/^\d+$/.test(l)) out.push(Number(l));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-/** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */
-export function limitFromStderr(stderr: string): LimitKind | null {
-  const tail = stderr.slice(-4096);
-  if (/Cannot fork|fork: (retry: )?Resource temporarily unavailable|spawn EAGAIN|EAGAIN.*spawn/.test(tail)) return 'processes';
-  if (/Cannot allocate memory|ENOMEM|heap out of memory|Array buffer allocation failed|Out of memory|std::bad_alloc/.test(tail)) return 'memory';
-  return null;
-}
-
-/** The policy's endpoints as host:port pairs; a malformed one rejects the whole policy. */
-export function allowedEndpoints(policy: ResolvedPolicy): { host: string; port: number }[] {
-  return policy.endpoints.map((e) => {
-    const host = e.host.replace(/^\[|\]$/g, '');
-    if (!host || /[\s/*,]/.test(host) || !Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
-      throw new SandboxError(`policy endpoint ${e.name}: invalid host:port ${e.host}:${e.port}`, 'PolicyRejected', false);
-    }
-    return { host, port: e.port };
-  });
-}

@@ -44,7 +44,14 @@ export const Policy = z.object({
   install: z.object({ endpoints: z.array(Endpoint).default([]) }).default({ endpoints: [] }),
   network: z.object({ endpoints: z.array(Endpoint).default([]) }),
   limits: z
-    .object({ run_timeout_seconds: z.number().int().positive().default(300) })
+    .object({
+      run_timeout_seconds: z.number().int().positive().default(300),
+      /** Sandbox limits (local driver); unset: BULKHEAD_SANDBOX_MEMORY_MB / _PROCESSES / _CPU_SECONDS, else its defaults. */
+      memory_mb: z.number().int().min(16).optional(),
+      processes: z.number().int().min(4).optional(),
+      /** CPU seconds per process. */
+      cpu_seconds: z.number().int().positive().optional(),
+    })
     .default({ run_timeout_seconds: 300 }),
 });
 export type Policy = z.infer<typeof Policy>;

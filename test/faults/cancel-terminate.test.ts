@@ -222,6 +222,29 @@ describe('signals to the CLI', () => {
     await until(async () => tree.filter(alive).length === 0, 15_000, 'helpers gone');
   }, 300_000);
 
+  it('with TEMPORAL_ADDRESS, SIGTERM cancels the remote investigation and waits for its cleanup', async () => {
+    const stack = await startTestStack({
+      omFiles: await omFilesOf(SCENARIO_DIR),
+      env: { BULKHEAD_MODEL_URL: modelUrl, BULKHEAD_MODEL: 'slow-model', BULKHEAD_MODEL_TIMEOUT_MS: '600000', BULKHEAD_MODEL_RETRIES: '0', BULKHEAD_MODEL_BUDGET_MS: '600000' },
+    });
+    try {
+      const seen = hits.length;
+      const out = await mkdtemp(path.join(tmpdir(), 'bh-sig-out-'));
+      const cli = spawnCli(['investigate', '--scenario', SCENARIO_DIR, '--out', out], cleanEnv({
+        TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS!,
+        BULKHEAD_TASK_QUEUE: stack.taskQueue,
+      }));
+      await untilOr(async () => hits.length > seen && (await stack.local.list()).length > 0, 150_000, 'remote specialists running', () => cli.out().slice(-3000));
+      process.kill(cli.child.pid!, 'SIGTERM');
+      expect(await cli.exited, cli.out().slice(-3000)).toBe(143);
+      expect(cli.out()).toContain('its specialists finished their cleanup');
+      // The worker is not ours: its deletes ran before the CLI said so.
+      expect(await stack.local.list()).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
+  }, 300_000);
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],

@@ -1,9 +1,17 @@
 import { appendFileSync, chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import type { Denial } from '../driver';
+import type { ResolvedPolicy } from '../../schemas/policy';
+import { SandboxError, type Denial } from '../driver';
 
 const MAX_HEAD = 64 * 1024;
 const REASON_NOT_ALLOWED = 'host is not on the allow list';
+/**
+ * Refusals recorded per sandbox. Denials travel to the report: a sandbox must not be able to
+ * write without bound there (nor fill the host's disk), so past this many one line says so.
+ */
+export const MAX_DENIALS = 200;
+/** A DNS name (RFC 1123 labels, plus `_` as in service names) or an IP literal: nothing else is a host, or goes in a record. */
+const HOST_RE = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$|^[0-9A-Fa-f:.]{2,45}$/;
 
 /**
  * One sandbox's way out: an HTTP proxy (CONNECT tunnels and plain absolute-URI requests) on a unix
@@ -14,6 +22,7 @@ const REASON_NOT_ALLOWED = 'host is not on the allow list';
  */
 export class EgressProxy {
   private allowed = new Set<string>();
+  private recorded = 0;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
@@ -91,6 +100,7 @@ export class EgressProxy {
       const kept = headers.filter((h) => !/^(proxy-connection|proxy-authorization|connection|keep-alive)\s*:/i.test(h));
       forwardHead = [`${method} ${u.pathname}${u.search} ${version}`, ...kept, 'Connection: close'].join('\r\n') + '\r\n\r\n';
     }
+    if (!HOST_RE.test(host)) return void c.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nbulkhead: malformed host\n');
     if (!this.allowed.has(key(host, port))) {
       this.deny(host, port);
       return void c.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nbulkhead: ${host}:${port} ${REASON_NOT_ALLOWED}\n`);
@@ -114,7 +124,12 @@ export class EgressProxy {
   }
 
   private deny(host: string, port: number): void {
-    const d: Denial = { host, port, binary: null, reason: REASON_NOT_ALLOWED };
+    if (this.recorded > MAX_DENIALS) return;
+    this.recorded++;
+    const d: Denial =
+      this.recorded > MAX_DENIALS
+        ? { host: '(more)', port: 0, binary: null, reason: `denial log full: refusals after the first ${MAX_DENIALS} are not recorded` }
+        : { host, port, binary: null, reason: REASON_NOT_ALLOWED };
     try {
       appendFileSync(this.denialLog, JSON.stringify(d) + '\n');
     } catch {
@@ -133,4 +148,15 @@ function parseHostPort(s: string): { host: string; port: number } | null {
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
   return { host: m[1]!, port };
+}
+
+/** The policy's endpoints as host:port pairs; a malformed one rejects the whole policy. */
+export function allowedEndpoints(policy: ResolvedPolicy): { host: string; port: number }[] {
+  return policy.endpoints.map((e) => {
+    const host = e.host.replace(/^\[|\]$/g, '');
+    if (!host || /[\s/*,]/.test(host) || !Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
+      throw new SandboxError(`policy endpoint ${e.name}: invalid host:port ${e.host}:${e.port}`, 'PolicyRejected', false);
+    }
+    return { host, port: e.port };
+  });
 }

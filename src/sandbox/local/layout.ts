@@ -83,14 +83,6 @@ export function mountArgs(l: Layout): string[] {
   return a;
 }
 
-/** Every host path a sandbox with this layout may read (for checks and the blast-radius suite). */
-export function allowedPaths(l: Layout): string[] {
-  const etc = ETC_RO.filter((p) => existsSync(p));
-  const nodeReal = safeReal(l.node);
-  const nodeDir = nodeReal && !nodeReal.startsWith('/usr/') ? [path.dirname(nodeReal)] : [];
-  return [...SYSTEM_RO, ...etc, ...nodeDir, ...l.readOnly, l.workDir];
-}
-
 function linkTarget(p: string): string | null {
   try {
     if (!statSync(p, { throwIfNoEntry: false })) return null;

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 
@@ -219,3 +220,51 @@ export function rlimitArgs(limits: Limits, cgroups: boolean, ownUid: boolean): s
   if (!cgroups) out.push(`--data=${limits.memoryMb * 1024 * 1024}`);
   return out;
 }
+
+/** Reason texts a run fails with when its sandbox hit a limit (also appended to its stderr). */
+export function limitMessage(kind: LimitKind, limits: Limits): string {
+  switch (kind) {
+    case 'memory':
+      return `sandbox limit reached: memory (${limits.memoryMb} MB); a process was killed or refused memory`;
+    case 'processes':
+      return `sandbox limit reached: processes (${limits.processes}); a fork was refused`;
+    case 'cpu':
+      return `sandbox limit reached: CPU time (${limits.cpuSeconds} s per process); the process was killed`;
+  }
+}
+
+/** rlimit mode: what a refused fork or allocation prints (sh, bash, node, libc's strerror). */
+export function limitFromStderr(stderr: string): LimitKind | null {
+  const tail = stderr.slice(-4096);
+  if (/Cannot fork|fork: (retry: )?Resource temporarily unavailable|spawn EAGAIN|EAGAIN.*spawn/.test(tail)) return 'processes';
+  if (/Cannot allocate memory|ENOMEM|heap out of memory|Array buffer allocation failed|Out of memory|std::bad_alloc/.test(tail)) return 'memory';
+  return null;
+}
+
+/** A crashed controller's cgroup, removed once its killed processes are reaped. */
+export async function rmdirWhenEmpty(dir: string, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || Date.now() > end) return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Pids in cgroups a crashed controller left (their cgroup.procs files). */
+export function cgroupPids(dirs: string[]): number[] {
+  const out: number[] = [];
+  for (const d of dirs) {
+    try {
+      for (const l of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (/^\d+$/.test(l)) out.push(Number(l));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+

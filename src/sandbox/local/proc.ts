@@ -34,15 +34,6 @@ export async function isController(pid: number, start: string | undefined): Prom
   return (await isRunning(pid)) && (start === undefined || (await startTime(pid)) === start);
 }
 
-/**
- * A pid from meta.json may have been recycled: it is this sandbox's launcher (bwrap) only while
- * its argv still names this sandbox's workdir.
- */
-export async function isLauncherFor(pid: number, workDir: string): Promise<boolean> {
-  const cmd = await cmdline(pid);
-  return cmd !== null && cmd.includes(` ${workDir} `) && (await isRunning(pid));
-}
-
 /** Every live process running as this host uid (a sandbox's own: nothing else uses it). */
 export async function processesOfUid(uid: number): Promise<number[]> {
   const out: number[] = [];

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import type { ExecOptions, ExecResult } from '../driver';
+import { SandboxError, type ExecOptions, type ExecResult } from '../driver';
 import { mountArgs, PROXY_PORT_INSIDE, PROXY_SOCKET_INSIDE, type Layout } from './layout';
 import { rlimitArgs, type LimitKind, type Limits, type SandboxCgroup } from './limits';
 
 export const SANDBOX_NODE = process.env.BULKHEAD_SANDBOX_NODE ?? '/usr/bin/node';
-const BWRAP = process.env.BULKHEAD_BWRAP ?? 'bwrap';
+export const BWRAP = process.env.BULKHEAD_BWRAP ?? 'bwrap';
 const KILL_GRACE_MS = 1_000;
 /** Root can give each sandbox its own host uid; anyone else runs sandboxes as themselves. */
 export const RUN_AS_ROOT = process.getuid?.() === 0;
@@ -32,6 +32,8 @@ export interface RunnerOptions {
   hostUid: number;
   limits: Limits;
   cgroup: SandboxCgroup | null;
+  /** The bwrap binary (default: BULKHEAD_BWRAP, else `bwrap` on PATH). */
+  bwrap?: string;
 }
 
 /** Exit status of a command killed by a signal, as bwrap reports it (128 + signal number). */
@@ -80,7 +82,7 @@ export class SandboxRunner {
       no_proxy: 'localhost,127.0.0.1,::1',
     };
     const bwrap = [
-      BWRAP,
+      this.o.bwrap ?? BWRAP,
       '--unshare-pid',
       '--unshare-net',
       '--unshare-ipc',
@@ -137,7 +139,8 @@ export class SandboxRunner {
       };
       const timer = opts.timeoutMs && opts.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : undefined;
       const onAbort = () => {
-        kill();
+        // Nobody waits for this command any more: no grace period.
+        signalGroup(child.pid, 'SIGKILL');
         const e = new Error('exec aborted');
         e.name = 'AbortError';
         reject(opts.signal?.reason instanceof Error ? opts.signal.reason : e);
@@ -153,7 +156,7 @@ export class SandboxRunner {
       child.stdin!.end(opts.stdin ?? '');
       child.once('error', (e) => {
         clearTimeout(timer);
-        reject(e);
+        reject(new SandboxError(`cannot start ${full[0]}: ${e.message}`, 'DriverUnavailable', false));
       });
       child.once('close', (code, sig) => {
         clearTimeout(timer);
