@@ -8,6 +8,7 @@ import { scenarioDetails, startOrJoin, uiSummary, type LiveStart } from '../inta
 import { loadConfigFile } from '../live/config-file';
 import { compactTime, liveInput, slug, type LiveRequest } from '../live/input';
 import { renderMarkdown } from '../report/markdown';
+import { visibleText } from '../report/text';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import { mdText } from '../workflows/details';
 import type { Report } from '../schemas/report';
@@ -103,7 +104,8 @@ export async function alertRequest(file: string, cfg: ConfigFile, now: Date): Pr
  * against the sources of the config file, on TEMPORAL_ADDRESS or an embedded stack.
  */
 export async function investigateLive(config: Config, o: LiveOptions): Promise<{ report: Report | null; exitCode: number; id: string | null }> {
-  const write = o.quiet ? () => undefined : (l: string) => console.log(l);
+  // Lines quote data (alert labels, reasons, the report): no escape sequence reaches the terminal.
+  const write = o.quiet ? () => undefined : (l: string) => console.log(visibleText(l, { multiline: true }));
   const now = o.now ?? new Date();
   if (o.alert && (o.report || o.service || o.since || o.from || o.to || o.severity)) {
     throw new InputError('--alert', 'the payload says what, which service and when: give no report text, --service, --since, --from, --to or --severity with it');
