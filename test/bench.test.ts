@@ -37,7 +37,13 @@ describe('bulkhead bench --quick', () => {
       expect(measured.length).toBeGreaterThan(30);
       for (const [at, v] of measured) expect(Number.isFinite(v) && v > 0, `${at} = ${v}`).toBe(true);
       for (const t of results.targets) expect(Number.isFinite(t.value), t.metric).toBe(true);
-      expect(results.targets.map((t) => t.metric)).toHaveLength(7);
+      // Seven sandbox/Temporal targets, then throughput and peak memory per log format.
+      const metrics = results.targets.map((t) => t.metric);
+      expect(metrics).toHaveLength(11);
+      for (const format of ['jsonl', 'text']) {
+        expect(metrics).toContain(`log agent throughput, ${format} (slowest size, wall)`);
+        expect(metrics).toContain(`log agent peak RSS, ${format} (largest)`);
+      }
 
       // The warm path skips install (done ahead); the cold path has every step.
       expect(Object.keys(results.lifecycle.cold.steps).sort()).toEqual(['create', 'delete', 'exec', 'install', 'policy']);

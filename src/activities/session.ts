@@ -185,6 +185,9 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           });
         // Cancelled: the runner had its grace; report the cancellation itself, not a result.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        // The runner may exit on its own because the item was taken from us: ask the lease once
+        // more, so such an end is lease_lost (no stop posted for an item that is not ours).
+        if (!stopping && res) await lease.probe();
         if (stopping || !res) return { end };
         if (res.timedOut) throw ApplicationFailure.nonRetryable(`session runner timed out after ${policyFile.limits.run_timeout_seconds} s`, 'SessionTimeout');
         if (res.exitCode !== 0) throw ApplicationFailure.retryable(`session runner exited ${res.exitCode}: ${tail(res.stderr)}`, 'SessionAgentFailed');

@@ -26,7 +26,7 @@ export interface LeaseOptions {
  * lease_extended:false ends the run; a permanent 4xx ends it; no success within the ttl means the
  * lease is assumed lost. Returns stop(), which ends the loop.
  */
-export function keepLease(o: LeaseOptions): { stop: () => void; done: Promise<void> } {
+export function keepLease(o: LeaseOptions): { stop: () => void; probe: () => Promise<void>; done: Promise<void> } {
   let last = o.lastHeartbeat ?? NO_HEARTBEAT;
   let intervalMs = DEFAULT_INTERVAL_MS;
   let ttlMs = DEFAULT_TTL_MS;
@@ -55,9 +55,12 @@ export function keepLease(o: LeaseOptions): { stop: () => void; done: Promise<vo
       if (Date.now() - lastSuccess > ttlMs) end('lease_lost');
     }
   };
+  // One heartbeat in flight at a time: two with the same echo would make the second stale (412).
+  let inflight: Promise<void> | null = null;
+  const beatOnce = () => (inflight ??= beat().finally(() => (inflight = null)));
   const done = (async () => {
     while (!stopped) {
-      await beat();
+      await beatOnce();
       if (stopped) break;
       await new Promise<void>((r) => {
         const t = setTimeout(r, intervalMs);
@@ -72,6 +75,14 @@ export function keepLease(o: LeaseOptions): { stop: () => void; done: Promise<vo
     stop: () => {
       stopped = true;
       wake();
+    },
+    /**
+     * Beats now (after any beat in flight), so a runner that exited because the item was taken
+     * away is told apart from one that finished: the 412 then ends the lease as lease_lost.
+     */
+    probe: async () => {
+      if (inflight) await inflight;
+      if (!stopped) await beatOnce();
     },
     done,
   };

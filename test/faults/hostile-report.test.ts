@@ -141,8 +141,9 @@ describe('a hostile scenario through `bulkhead investigate`', () => {
     expect(report.status).not.toBe('failed');
     for (const s of report.specialists) expect(s.sandbox).toMatchObject({ created: true, deleted: true });
     expect(await stack.local.list()).toEqual([]);
-    // The planted lines were read: the escapes' line is among the top errors, made visible.
-    expect(report.topErrors.some((e) => e.signature.includes('render failed') && e.signature.includes('\\x1B'))).toBe(true);
+    // The planted lines were read: the escapes' line is among the top errors, its bidi override
+    // made visible (the miner masks the ESC sequences themselves as variable tokens).
+    expect(report.topErrors.some((e) => e.signature.includes('render failed') && e.signature.includes('\\u202E')), JSON.stringify(report.topErrors.map((e) => e.signature))).toBe(true);
   });
 
   it('leaks no canary into report.json, report.md, stdout or the workflow history', () => {
