@@ -6,7 +6,6 @@ import { alertInvestigation, parsePayload, PayloadError } from '../intake/alertm
 import { scenarioDetails, startOrJoin, uiSummary, type LiveStart } from '../intake/start';
 import { loadConfigFile } from '../live/config-file';
 import { compactTime, liveInput, slug, type LiveRequest } from '../live/input';
-import { renderMarkdown } from '../report/markdown';
 import { visibleText } from '../report/text';
 import { durationMs, type ConfigFile } from '../schemas/config-file';
 import { mdText } from '../workflows/details';
@@ -15,8 +14,8 @@ import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { REPO_ROOT } from '../stack/tools';
 import type { investigateIncident } from '../workflows';
 import { connectClient } from './client';
-import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
-import { follow, uiLink, writeReport } from './investigate';
+import { deleteLeftovers } from './cancel-run';
+import { followToReport, uiLink } from './investigate';
 import { onInterrupt, signalExitCode } from './interrupt';
 import { validateOut } from './validate-out';
 
@@ -159,23 +158,8 @@ export async function investigateLive(config: Config, o: LiveOptions): Promise<{
       return { report: null, exitCode: 0, id: r.id };
     }
     const handle = client.workflow.getHandle<typeof investigateIncident>(r.id);
-    const followed = follow(handle, write);
-    followed.catch(() => undefined);
-    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
-      if (interrupt.count) return null;
-      throw e;
-    });
-    if (!report) {
-      const outcome = await cancelInvestigation({ client, handle, driver: stack?.driver ?? null, stopNow: interrupt.second });
-      write(cancelMessage(outcome, !!stack));
-      return { report: null, exitCode: signalExitCode(interrupt.signal), id: r.id };
-    }
-    const files = await writeReport(outDir, report);
-    write('');
-    write(renderMarkdown(report));
-    write(`report: ${files.json}`);
-    write(`        ${files.md}`);
-    return { report, exitCode: report.status === 'failed' ? 1 : 0, id: r.id };
+    const done = await followToReport({ client, handle, interrupt, driver: stack?.driver ?? null, outDir, write });
+    return { ...done, id: r.id };
   } finally {
     await close();
     if (stack) {

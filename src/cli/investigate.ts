@@ -10,6 +10,7 @@ import { loadScenario } from '../scenario/load';
 import { scenarioDetails, uiSummary } from '../intake/start';
 import type { Incident } from '../schemas/agent';
 import type { Report } from '../schemas/report';
+import type { SandboxDriver } from '../sandbox/driver';
 import { REPO_ROOT } from '../stack/tools';
 import { startEmbeddedStack, type EmbeddedStack } from '../stack/embedded';
 import { investigationId } from '../workflows/ids';
@@ -18,7 +19,7 @@ import type { investigateIncident } from '../workflows';
 import { cancelInvestigation, cancelMessage, deleteLeftovers } from './cancel-run';
 import { withChildSteps } from './child-progress';
 import { connectClient } from './client';
-import { onInterrupt, signalExitCode } from './interrupt';
+import { onInterrupt, signalExitCode, type Interrupt } from './interrupt';
 import { progressPrinter } from './progress';
 import { validateOut } from './validate-out';
 
@@ -67,6 +68,38 @@ export async function follow(handle: WorkflowHandle<typeof investigateIncident>,
     // Queries on a closed workflow need a worker; the report has everything anyway.
   }
   return report;
+}
+
+/**
+ * Follows the investigation to its report and writes it; on the first signal cancels it and
+ * waits for its sandboxes to be deleted instead (the scenario and the live form alike).
+ */
+export async function followToReport(o: {
+  client: Client;
+  handle: WorkflowHandle<typeof investigateIncident>;
+  interrupt: Interrupt;
+  driver: SandboxDriver | null;
+  outDir: string;
+  write: (l: string) => void;
+}): Promise<{ report: Report | null; exitCode: number }> {
+  const { interrupt, write } = o;
+  const followed = follow(o.handle, write);
+  followed.catch(() => undefined);
+  const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
+    if (interrupt.count) return null;
+    throw e;
+  });
+  if (!report) {
+    const outcome = await cancelInvestigation({ client: o.client, handle: o.handle, driver: o.driver, stopNow: interrupt.second });
+    write(cancelMessage(outcome, !!o.driver));
+    return { report: null, exitCode: signalExitCode(interrupt.signal) };
+  }
+  const files = await writeReport(o.outDir, report);
+  write('');
+  write(renderMarkdown(report));
+  write(`report: ${files.json}`);
+  write(`        ${files.md}`);
+  return { report, exitCode: report.status === 'failed' ? 1 : 0 };
 }
 
 async function start(client: Client, config: Config, scenario: { dir: string; incident: Incident }, id: string) {
@@ -135,24 +168,9 @@ export async function investigate(config: Config, opts: InvestigateOptions): Pro
       write(`detached: follow it with \`bulkhead watch ${id}\`, fetch it with \`bulkhead report ${id}\``);
       return { report: null, exitCode: 0 };
     }
-    const followed = follow(handle, write);
-    followed.catch(() => undefined);
-    const report = await Promise.race([followed, interrupt.first.then(() => null)]).catch((e: unknown) => {
-      if (interrupt.count) return null;
-      throw e;
-    });
-    if (!report) {
-      const outcome = await cancelInvestigation({ client, handle, driver: stack?.driver ?? null, stopNow: interrupt.second });
-      write(cancelMessage(outcome, !!stack));
-      return { report: null, exitCode: signalExitCode(interrupt.signal) };
-    }
-    const files = await writeReport(outDir, report);
-    write('');
-    write(renderMarkdown(report));
-    write(`report: ${files.json}`);
-    write(`        ${files.md}`);
-    if (link) write(`Temporal UI: ${link}`);
-    return { report, exitCode: report.status === 'failed' ? 1 : 0 };
+    const r = await followToReport({ client, handle, interrupt, driver: stack?.driver ?? null, outDir, write });
+    if (r.report && link) write(`Temporal UI: ${link}`);
+    return r;
   } finally {
     await close();
     if (stack) {

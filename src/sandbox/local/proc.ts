@@ -34,50 +34,32 @@ export async function isController(pid: number, start: string | undefined): Prom
   return (await isRunning(pid)) && (start === undefined || (await startTime(pid)) === start);
 }
 
-/** Every live process running as this host uid (a sandbox's own: nothing else uses it). */
-export async function processesOfUid(uid: number): Promise<number[]> {
-  const out: number[] = [];
+/** Pids under /proc (this process excluded) for which the test holds; vanished ones are skipped. */
+async function processesWhere(test: (pid: number) => Promise<boolean>): Promise<number[]> {
   let entries: string[];
   try {
     entries = await readdir('/proc');
   } catch {
-    return out;
+    return [];
   }
-  await Promise.all(
-    entries.map(async (e) => {
-      if (!/^\d+$/.test(e)) return;
-      try {
-        const status = await readFile(`/proc/${e}/status`, 'utf8');
-        const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
-        const state = /^State:\s+(\S)/m.exec(status)?.[1];
-        if (m && state !== 'Z' && [m[1], m[2], m[3]].includes(String(uid))) out.push(Number(e));
-      } catch {
-        /* gone */
-      }
-    }),
-  );
-  return out;
+  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid);
+  const hits = await Promise.all(pids.map((pid) => test(pid).catch(() => false)));
+  return pids.filter((_, i) => hits[i]);
+}
+
+/** Every live process running as this host uid (a sandbox's own: nothing else uses it). */
+export function processesOfUid(uid: number): Promise<number[]> {
+  return processesWhere(async (pid) => {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
+    const state = /^State:\s+(\S)/m.exec(status)?.[1];
+    return !!m && state !== 'Z' && [m[1], m[2], m[3]].includes(String(uid));
+  });
 }
 
 /** Every live process whose argv mentions the path (bwrap, the daemon, ...). */
-export async function processesMentioning(needle: string): Promise<number[]> {
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return out;
-  }
-  await Promise.all(
-    entries.map(async (e) => {
-      if (!/^\d+$/.test(e)) return;
-      const pid = Number(e);
-      if (pid === process.pid) return;
-      const cmd = await cmdline(pid);
-      if (cmd?.includes(needle) && (await isRunning(pid))) out.push(pid);
-    }),
-  );
-  return out;
+export function processesMentioning(needle: string): Promise<number[]> {
+  return processesWhere(async (pid) => !!(await cmdline(pid))?.includes(needle) && (await isRunning(pid)));
 }
 
 export function signal(pid: number, sig: NodeJS.Signals): void {
