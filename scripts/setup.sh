@@ -75,53 +75,37 @@ fi
 
 # --- Temporal CLI (dev server) ------------------------------------------------
 # Built from source: later tags than 1.5.1 carry a `replace` directive that `go install`
-# refuses. A plain `go install` leaves `temporal --version` at 0.0.0-DEV, so the version is
-# read from the module build info embedded in the binary instead.
-temporal_ok() {
-  local bin="$TOOLS_BIN/temporal"
+# refuses. Helm is built the same way.
+# go_tool NAME MODULE PACKAGE VERSION: NAME in .tools/bin, built from PACKAGE@vVERSION unless the
+# binary there already is MODULE vVERSION. A plain `go install` stamps no version, so it is read
+# from the module build info embedded in the binary.
+go_tool_ok() {
+  local bin="$TOOLS_BIN/$1" module=$2 version=$3 info
   [[ -x $bin ]] || return 1
   if command -v go >/dev/null; then
     # Captured first: grep -q closing the pipe early would fail the check under pipefail.
-    local info
     info=$(go version -m "$bin" 2>/dev/null) || return 1
-    grep -qE "^[[:space:]]+mod[[:space:]]+github.com/temporalio/cli[[:space:]]+v${TEMPORAL_CLI_VERSION}[[:space:]]" <<<"$info"
+    grep -qE "^[[:space:]]+mod[[:space:]]+${module}[[:space:]]+v${version}[[:space:]]" <<<"$info"
   else
-    grep -qaF $'mod\tgithub.com/temporalio/cli\tv'"$TEMPORAL_CLI_VERSION" "$bin"
+    grep -qaF $'mod\t'"$module"$'\tv'"$version" "$bin"
   fi
 }
-if ! temporal_ok; then
+go_tool() {
+  local name=$1 module=$2 package=$3 version=$4
+  go_tool_ok "$name" "$module" "$version" && return 0
   command -v go >/dev/null \
-    || die "the Temporal CLI is missing ($TOOLS_BIN/temporal) and building it needs Go >= 1.23: install Go (https://go.dev/dl or apt-get install golang-go), then rerun npm run setup"
-  say "building the Temporal CLI v$TEMPORAL_CLI_VERSION into .tools/bin (takes a few minutes)"
+    || die "$name is missing ($TOOLS_BIN/$name) and building it needs Go >= 1.23: install Go (https://go.dev/dl or apt-get install golang-go), then rerun npm run setup"
+  say "building $name v$version into .tools/bin (takes a few minutes)"
   mkdir -p "$TOOLS_BIN"
-  GOBIN="$TOOLS_BIN" go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
-    || die "go install github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION failed: Go needs access to proxy.golang.org (or GOPROXY)"
-  temporal_ok || die "$TOOLS_BIN/temporal was built but is not v$TEMPORAL_CLI_VERSION"
-fi
+  GOBIN="$TOOLS_BIN" go install "$package@v$version" \
+    || die "go install $package@v$version failed: Go needs access to proxy.golang.org (or GOPROXY)"
+  go_tool_ok "$name" "$module" "$version" || die "$TOOLS_BIN/$name was built but is not v$version"
+}
+go_tool temporal github.com/temporalio/cli github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
 
-# --- Helm (renders deploy/helm/bulkhead in test/helm.test.ts) --------------------------------------
-# Built from source through the Go module proxy, like the Temporal CLI (~2 minutes once); the
-# version is read from the module build info, since a plain `go install` stamps no version.
+# Helm renders deploy/helm/bulkhead in test/helm.test.ts.
 HELM_VERSION=3.22.0
-helm_ok() {
-  local bin="$TOOLS_BIN/helm" info
-  [[ -x $bin ]] || return 1
-  if command -v go >/dev/null; then
-    info=$(go version -m "$bin" 2>/dev/null) || return 1
-    grep -qE "^[[:space:]]+mod[[:space:]]+helm.sh/helm/v3[[:space:]]+v${HELM_VERSION}[[:space:]]" <<<"$info"
-  else
-    grep -qaF $'mod\thelm.sh/helm/v3\tv'"$HELM_VERSION" "$bin"
-  fi
-}
-if ! helm_ok; then
-  command -v go >/dev/null \
-    || die "helm is missing ($TOOLS_BIN/helm) and building it needs Go >= 1.23: install Go, then rerun npm run setup"
-  say "building helm v$HELM_VERSION into .tools/bin (takes about 2 minutes)"
-  mkdir -p "$TOOLS_BIN"
-  GOBIN="$TOOLS_BIN" go install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" \
-    || die "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION failed: Go needs access to proxy.golang.org (or GOPROXY)"
-  helm_ok || die "$TOOLS_BIN/helm was built but is not v$HELM_VERSION"
-fi
+go_tool helm helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 
 # --- tsx ------------------------------------------------------------------------
 # The CLI runs TypeScript through tsx; checking the file is enough and costs no Node start-up.
